@@ -38,6 +38,10 @@ type Config struct {
 	SparkDefaults   map[string]string // server-wide Spark properties under the user's own
 	DPUSizes        []int32           // ListApplicationDPUSizes
 	NotebookVersion string            // "Athena notebook version 1"
+	// PublicURL is glaux's own address as clients reach it (presigned notebook URLs).
+	PublicURL string
+	// TokenSecret signs presigned notebook tokens; kept per installation.
+	TokenSecret []byte
 }
 
 // Clock and IDs are injected so tests can pin time and identifiers.

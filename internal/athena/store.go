@@ -65,8 +65,8 @@ type SessionQuery struct {
 	WorkGroup  string
 	NotebookID string
 	States     []string
-	Before Cursor // zero: from the newest
-	Limit  int    // 0: no limit
+	Before     Cursor // zero: from the newest
+	Limit      int    // 0: no limit
 }
 
 // CalculationQuery selects a session's calculations. Empty fields do not filter.

@@ -43,7 +43,7 @@ func (c *checker) join(path, member string) string {
 }
 
 func (c *checker) index(path string, i int) string { return fmt.Sprintf("%s.%d.member", path, i+1) }
-func (c *checker) key(path, k string) string     { return fmt.Sprintf("%s.%s", path, k) }
+func (c *checker) key(path, k string) string       { return fmt.Sprintf("%s.%s", path, k) }
 
 // quote shows a value in a message without echoing a huge payload back.
 func quote(s string) string {

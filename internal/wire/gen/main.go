@@ -57,9 +57,9 @@ type shape struct {
 }
 
 type operation struct {
-	Input  *member   `json:"input"`
-	Output *member   `json:"output"`
-	Errors []member  `json:"errors"`
+	Input  *member  `json:"input"`
+	Output *member  `json:"output"`
+	Errors []member `json:"errors"`
 }
 
 type model struct {

@@ -1,0 +1,155 @@
+package main
+
+import (
+	"bufio"
+	"flag"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is everything `glaux serve` is told by flags and environment variables; a flag
+// wins over its variable, which wins over the default.
+type Config struct {
+	Addr           string
+	DataDir        string
+	Region         string
+	AccountID      string
+	Credentials    map[string]string // access key id -> secret
+	Python         string
+	SparkMaster    string
+	CoresPerDPU    int
+	MemoryMBPerDPU int
+	MaxSessions    int
+	MaxDPUs        int
+	QueueDepth     int
+	OutputLocation string
+	SparkStart     time.Duration
+	LogLevel       string
+	FakeSpark      bool
+}
+
+func defaultDataDir() string {
+	if d := os.Getenv("XDG_DATA_HOME"); d != "" {
+		return filepath.Join(d, "glaux")
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return ".glaux"
+	}
+	return filepath.Join(home, ".local", "share", "glaux")
+}
+
+func env(name, def string) string {
+	if v, ok := os.LookupEnv(name); ok {
+		return v
+	}
+	return def
+}
+
+func envInt(name string, def int) int {
+	if v, ok := os.LookupEnv(name); ok {
+		if n, err := strconv.Atoi(v); err == nil {
+			return n
+		}
+	}
+	return def
+}
+
+// parseConfig reads serve's flags; each also has a GLAUX_* environment variable.
+func parseConfig(args []string) (*Config, error) {
+	c := &Config{}
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.StringVar(&c.Addr, "addr", env("GLAUX_ADDR", "127.0.0.1:4477"), "listen address (GLAUX_ADDR)")
+	fs.StringVar(&c.DataDir, "data-dir", env("GLAUX_DATA_DIR", defaultDataDir()), "where the database, result objects and session scratch live (GLAUX_DATA_DIR)")
+	fs.StringVar(&c.Region, "region", env("GLAUX_REGION", "us-east-1"), "region used in ARNs (GLAUX_REGION)")
+	fs.StringVar(&c.AccountID, "account-id", env("GLAUX_ACCOUNT_ID", "123456789012"), "12-digit account id used in ARNs (GLAUX_ACCOUNT_ID)")
+	creds := fs.String("credentials", env("GLAUX_CREDENTIALS", ""), "access keys as AKID:SECRET[,AKID:SECRET...] (GLAUX_CREDENTIALS)")
+	credFile := fs.String("credentials-file", env("GLAUX_CREDENTIALS_FILE", ""), "file with one AKID:SECRET per line (GLAUX_CREDENTIALS_FILE)")
+	fs.StringVar(&c.Python, "python", env("GLAUX_PYTHON", "python3"), "Python interpreter with pyspark and ipython for session runners (GLAUX_PYTHON)")
+	fs.StringVar(&c.SparkMaster, "spark-master", env("GLAUX_SPARK_MASTER", ""), "Spark master URL; empty runs Spark in local mode (GLAUX_SPARK_MASTER)")
+	fs.IntVar(&c.CoresPerDPU, "cores-per-dpu", envInt("GLAUX_CORES_PER_DPU", 1), "CPU cores one DPU stands for (GLAUX_CORES_PER_DPU)")
+	fs.IntVar(&c.MemoryMBPerDPU, "memory-per-dpu", envInt("GLAUX_MEMORY_PER_DPU", 1024), "memory in MiB one DPU stands for (GLAUX_MEMORY_PER_DPU)")
+	fs.IntVar(&c.MaxSessions, "max-sessions", envInt("GLAUX_MAX_SESSIONS", 4), "active sessions at most; 0 for no cap (GLAUX_MAX_SESSIONS)")
+	fs.IntVar(&c.MaxDPUs, "max-dpus", envInt("GLAUX_MAX_DPUS", 0), "DPUs held by active sessions at most; 0 for no cap (GLAUX_MAX_DPUS)")
+	fs.IntVar(&c.QueueDepth, "queue-depth", envInt("GLAUX_QUEUE_DEPTH", 100), "calculations that may queue behind a running one, per session (GLAUX_QUEUE_DEPTH)")
+	fs.StringVar(&c.OutputLocation, "default-output-location", env("GLAUX_DEFAULT_OUTPUT_LOCATION", "s3://glaux-results/"), "results location of workgroups without one (GLAUX_DEFAULT_OUTPUT_LOCATION)")
+	fs.DurationVar(&c.SparkStart, "spark-start-timeout", 3*time.Minute, "how long a session's Spark may take to start")
+	fs.StringVar(&c.LogLevel, "log-level", env("GLAUX_LOG_LEVEL", "info"), "debug, info, warn or error (GLAUX_LOG_LEVEL)")
+	fs.BoolVar(&c.FakeSpark, "fake-spark", env("GLAUX_FAKE_SPARK", "") == "1", "run session runners without Spark (protocol tests only)")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	var err error
+	if c.Credentials, err = parseCredentials(*creds, *credFile); err != nil {
+		return nil, err
+	}
+	if len(c.AccountID) != 12 || strings.Trim(c.AccountID, "0123456789") != "" {
+		return nil, fmt.Errorf("--account-id must be 12 digits, got %q", c.AccountID)
+	}
+	if len(c.Credentials) == 0 {
+		if !loopback(c.Addr) {
+			return nil, fmt.Errorf("refusing to listen on %s without credentials: set --credentials or --credentials-file (the test/test key is only accepted on a loopback address)", c.Addr)
+		}
+		c.Credentials = map[string]string{"test": "test"}
+	}
+	if c.CoresPerDPU < 1 || c.MemoryMBPerDPU < 256 {
+		return nil, fmt.Errorf("--cores-per-dpu must be at least 1 and --memory-per-dpu at least 256")
+	}
+	return c, nil
+}
+
+func parseCredentials(list, file string) (map[string]string, error) {
+	out := map[string]string{}
+	add := func(entry, where string) error {
+		entry = strings.TrimSpace(entry)
+		if entry == "" || strings.HasPrefix(entry, "#") {
+			return nil
+		}
+		id, secret, ok := strings.Cut(entry, ":")
+		if !ok || id == "" || secret == "" {
+			return fmt.Errorf("%s: credentials must be AKID:SECRET", where)
+		}
+		out[id] = secret
+		return nil
+	}
+	for _, e := range strings.Split(list, ",") {
+		if err := add(e, "--credentials"); err != nil {
+			return nil, err
+		}
+	}
+	if file != "" {
+		f, err := os.Open(file)
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		sc := bufio.NewScanner(f)
+		for sc.Scan() {
+			if err := add(sc.Text(), file); err != nil {
+				return nil, err
+			}
+		}
+		if err := sc.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// loopback reports whether addr binds only loopback interfaces.
+func loopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}

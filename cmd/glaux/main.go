@@ -1,0 +1,149 @@
+// Command glaux serves the Amazon Athena for Apache Spark API with real PySpark sessions.
+//
+//	glaux serve [flags]
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"glaux/internal/api"
+	"glaux/internal/athena"
+	"glaux/internal/objects"
+	"glaux/internal/runtime"
+	"glaux/internal/sigv4"
+	"glaux/internal/sqlite"
+	runnerpy "glaux/python"
+)
+
+func main() {
+	if len(os.Args) < 2 || os.Args[1] != "serve" {
+		fmt.Fprintln(os.Stderr, "usage: glaux serve [flags]   (glaux serve -h lists the flags)")
+		os.Exit(2)
+	}
+	cfg, err := parseConfig(os.Args[2:])
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "glaux:", err)
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := serve(ctx, cfg, nil); err != nil {
+		fmt.Fprintln(os.Stderr, "glaux:", err)
+		os.Exit(1)
+	}
+}
+
+// serve runs glaux until ctx ends. ready, when not nil, receives the bound address.
+func serve(ctx context.Context, cfg *Config, ready chan<- string) error {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(cfg.LogLevel)); err != nil {
+		return fmt.Errorf("--log-level: %w", err)
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	for _, d := range []string{cfg.DataDir, filepath.Join(cfg.DataDir, "objects"), filepath.Join(cfg.DataDir, "scratch"), filepath.Join(cfg.DataDir, "runner")} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			return err
+		}
+	}
+	db, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, "glaux.db"))
+	if err != nil {
+		return fmt.Errorf("opening the database: %w", err)
+	}
+	defer db.Close()
+	runnerPath, err := runnerpy.Install(filepath.Join(cfg.DataDir, "runner"))
+	if err != nil {
+		return fmt.Errorf("installing the session runner: %w", err)
+	}
+	rtCfg := runtime.Config{Python: cfg.Python, RunnerPath: runnerPath, StartTimeout: cfg.SparkStart}
+	if cfg.FakeSpark {
+		rtCfg.Env = []string{"GLAUX_FAKE_SPARK=1"}
+	}
+	secret, err := installationSecret(db)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return err
+	}
+	endpoint := "http://" + ln.Addr().String()
+	svc := athena.NewService(athena.Config{
+		Region: cfg.Region, AccountID: cfg.AccountID, DefaultOutputLocation: cfg.OutputLocation,
+		CoresPerDPU: cfg.CoresPerDPU, MemoryMBPerDPU: cfg.MemoryMBPerDPU,
+		MaxSessions: cfg.MaxSessions, MaxSessionDPUs: cfg.MaxDPUs, QueueDepth: cfg.QueueDepth,
+		ScratchDir: filepath.Join(cfg.DataDir, "scratch"), SparkMaster: cfg.SparkMaster,
+		DPUSizes: []int32{1}, NotebookVersion: "Athena notebook version 1",
+		PublicURL: endpoint, TokenSecret: secret,
+	}, athena.Deps{
+		Store: db, Objects: objects.New(filepath.Join(cfg.DataDir, "objects")),
+		Runtime: runtime.New(rtCfg, log), Log: log,
+	})
+	if err := svc.EnsurePrimary(ctx); err != nil {
+		ln.Close()
+		return fmt.Errorf("creating the primary workgroup: %w", err)
+	}
+	if err := svc.Recover(ctx); err != nil {
+		return fmt.Errorf("recovering sessions: %w", err)
+	}
+	verifier := &sigv4.Verifier{Creds: sigv4.StaticCredentials(cfg.Credentials), Service: "athena"}
+	srv := &http.Server{
+		Handler:           api.NewHandler(svc, verifier, log),
+		ReadHeaderTimeout: 10 * time.Second,
+	}
+	log.Info("glaux is serving the Athena API", "endpoint", endpoint, "data_dir", cfg.DataDir, "region", cfg.Region)
+	if _, ok := cfg.Credentials["test"]; ok && len(cfg.Credentials) == 1 {
+		fmt.Fprintf(os.Stderr, "\nPoint the AWS CLI at it:\n  export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=%s\n  aws athena list-work-groups --endpoint-url %s\n\n", cfg.Region, endpoint)
+	} else {
+		fmt.Fprintf(os.Stderr, "\nPoint the AWS CLI at it:\n  aws athena list-work-groups --endpoint-url %s --region %s\n\n", endpoint, cfg.Region)
+	}
+	bg, cancelBg := context.WithCancel(context.Background())
+	defer cancelBg()
+	go svc.Run(bg)
+	if ready != nil {
+		ready <- ln.Addr().String()
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: finishing in-flight requests and stopping sessions")
+	shutCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		log.Warn("http shutdown", "err", err)
+	}
+	svc.Close(shutCtx)
+	return nil
+}
+
+// installationSecret is this installation's key for signing notebook tokens, made once and
+// kept in the database (so links survive a restart, and the key never leaves the data dir).
+func installationSecret(db *sqlite.DB) ([]byte, error) {
+	v, err := db.GetMeta("notebook_token_secret")
+	if err == nil && v != "" {
+		return hex.DecodeString(v)
+	}
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return nil, err
+	}
+	if err := db.PutMeta("notebook_token_secret", hex.EncodeToString(b)); err != nil {
+		return nil, fmt.Errorf("saving the token secret: %w", err)
+	}
+	return b, nil
+}

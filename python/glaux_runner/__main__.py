@@ -1,0 +1,128 @@
+"""python -m glaux_runner: one session's PySpark driver and IPython shell, speaking the runner
+protocol (docs/runner-protocol.md) with glaux over fds 3 and 4."""
+
+import datetime
+import json
+import logging
+import os
+import queue
+import signal
+import sys
+import time
+
+# Before anything imports matplotlib: figures are rendered headless and captured.
+os.environ["MPLBACKEND"] = "module://glaux_runner.mplbackend"
+
+from . import dataframes, magics, progress  # noqa: E402
+from .interrupt import Interrupter, start_thread  # noqa: E402
+from .protocol import Channel  # noqa: E402
+from .shell import Shell  # noqa: E402
+
+EXIT_GRACE = 10  # seconds the runner may take to stop after glaux went away
+
+log = logging.getLogger("glaux_runner")
+
+
+class Runner:
+    def __init__(self, channel, engine, spark, shell):
+        self.channel = channel
+        self.engine = engine
+        self.sc = spark.sparkContext
+        self.shell = shell
+        self.interrupter = Interrupter(self.sc)
+
+    def serve(self):
+        """Runs commands until shutdown or until glaux closes fd 3."""
+        commands = queue.Queue()
+        start_thread(self._read, commands, name="glaux-commands")
+        while (command := commands.get()) is not None:
+            if command["type"] == "execute":
+                self.execute(command)
+            elif command["type"] == "shutdown":
+                return
+            else:
+                log.error("ignoring unknown command %r", command["type"])
+
+    def _read(self, commands):
+        for command in self.channel.commands():
+            if command["type"] == "shutdown":
+                self.interrupter.close()  # shutting down does not wait for the calculation
+            commands.put(command)
+        # EOF: glaux is gone, and the runner must never outlive it.
+        self.interrupter.close()
+        commands.put(None)
+        time.sleep(EXIT_GRACE)
+        log.error("still running %ss after glaux went away; exiting", EXIT_GRACE)
+        os._exit(1)
+
+    def execute(self, command):
+        calculation_id = command["id"]
+        self.channel.send("started", id=calculation_id)
+        try:
+            # Job groups are thread-local: set it on the thread that runs the code.
+            self.sc.setJobGroup(calculation_id, f"calculation {calculation_id}", interruptOnCancel=True)
+            with progress.reporting(self.sc, calculation_id, self.channel.send):
+                status, error = self.shell.run(
+                    calculation_id, command["code"], command["dir"], self.interrupter.calculation(calculation_id)
+                )
+        except Exception as e:  # the runner's own failure (say, an unwritable dir): still answer
+            log.exception("calculation %s failed in the runner", calculation_id)
+            status, error = "error", e
+        finally:
+            self.engine.drop_interrupted_call(self.sc)
+        fields = {} if error is None else {"ename": type(error).__name__, "evalue": str(error)}
+        self.channel.send("done", id=calculation_id, status=status, **fields)
+
+
+def start(session):
+    """Starts Spark and the shell; returns (engine module, spark)."""
+    if os.environ.get("GLAUX_FAKE_SPARK") == "1":
+        from . import fakespark as engine
+    else:
+        from . import driver as engine
+    conf = {"spark.app.name": f"glaux-{session.id}", **json.loads(os.environ.get("GLAUX_SPARK_CONF") or "{}")}
+    return engine, engine.start(conf)
+
+
+def main():
+    handler = logging.StreamHandler(sys.__stderr__)  # the runner log, even during calculations
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    log.propagate = False  # user code's logging setup must not see the runner's records
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # nothing to interrupt until a calculation runs
+
+    channel = Channel()
+    session = magics.SessionInfo(
+        id=os.environ.get("GLAUX_SESSION_ID", ""),
+        workgroup=os.environ.get("GLAUX_WORKGROUP", ""),
+        engine_version=os.environ.get("GLAUX_ENGINE_VERSION", ""),
+        started=datetime.datetime.now(datetime.timezone.utc),
+    )
+    try:
+        engine, spark = start(session)
+        sc = spark.sparkContext
+        shell = Shell.create({"spark": spark, "sc": sc, "SparkSession": engine.SparkSession, "SparkContext": engine.SparkContext})
+        magics.register(shell, spark, session)
+        dataframes.register_formatter(shell)
+        runner = Runner(channel, engine, spark, shell)
+    except Exception as e:
+        log.exception("the session did not start")
+        channel.send("failed", ename=type(e).__name__, evalue=_without_java_frames(str(e)))
+        return 1
+    channel.send("ready", spark_version=spark.version, app_id=sc.applicationId, ui_url=sc.uiWebUrl)
+    runner.serve()
+    spark.stop()
+    return 0
+
+
+def _without_java_frames(message):
+    """A JVM error's message without its stack (which the runner log keeps)."""
+    return "\n".join(line for line in message.splitlines() if not line.startswith("\tat ")).strip()
+
+
+if __name__ == "__main__":
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)  # threads that user code started must not keep the runner alive
