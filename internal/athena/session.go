@@ -259,6 +259,8 @@ func (s *Service) sparkConf(sess *Session, scratch string) map[string]string {
 		"spark.ui.showConsoleProgress":  "false",
 		"spark.sql.warehouse.dir":       filepath.Join(s.cfg.ScratchDir, "warehouse", sess.WorkGroup),
 		"spark.driver.extraJavaOptions": "-Dderby.system.home=" + filepath.Join(scratch, "derby"),
+		// Java ignores TMPDIR: keep Spark's shuffle and temp files in the session's scratch.
+		"spark.local.dir": filepath.Join(scratch, "spark-local"),
 	}
 	if conf["spark.master"] == "" {
 		conf["spark.master"] = fmt.Sprintf("local[%d]", max(1, s.cfg.CoresPerDPU))
