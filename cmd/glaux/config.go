@@ -31,6 +31,30 @@ type Config struct {
 	SparkStart     time.Duration
 	LogLevel       string
 	FakeSpark      bool
+	// Cluster and S3-compatible stores (docs/cluster.md).
+	SparkDriverHost string // address the cluster's executors reach session drivers at
+	Objects         string // object backend: "dir" (default, under DataDir) or "s3"
+	S3Endpoint      string // --objects s3: the store's URL ("" = AWS S3)
+	S3Region        string
+	S3PathStyle     bool
+	S3AccessKey     string
+	S3SecretKey     string
+	S3AJars         string // directory of the S3A connector's jars (scripts/cluster-deps.sh)
+	// S3Addr serves the dir backend's objects over S3, read-only ("" disables); serve
+	// replaces a :0 port with the bound one.
+	S3Addr string
+}
+
+// defaultCacheDir is where scripts/cluster-deps.sh puts what it fetches.
+func defaultCacheDir() string {
+	if d := os.Getenv("GLAUX_CACHE_DIR"); d != "" {
+		return d
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return ".glaux-cache"
+	}
+	return filepath.Join(home, ".cache", "glaux")
 }
 
 func defaultDataDir() string {
@@ -81,6 +105,16 @@ func parseConfig(args []string) (*Config, error) {
 	fs.DurationVar(&c.SparkStart, "spark-start-timeout", 3*time.Minute, "how long a session's Spark may take to start")
 	fs.StringVar(&c.LogLevel, "log-level", env("GLAUX_LOG_LEVEL", "info"), "debug, info, warn or error (GLAUX_LOG_LEVEL)")
 	fs.BoolVar(&c.FakeSpark, "fake-spark", env("GLAUX_FAKE_SPARK", "") == "1", "run session runners without Spark (protocol tests only)")
+	// Cluster and S3-compatible stores (docs/cluster.md).
+	fs.StringVar(&c.SparkDriverHost, "spark-driver-host", env("GLAUX_SPARK_DRIVER_HOST", ""), "address a Spark cluster's executors reach session drivers at; empty: 127.0.0.1 for a master on loopback, else Spark's choice (GLAUX_SPARK_DRIVER_HOST)")
+	fs.StringVar(&c.Objects, "objects", env("GLAUX_OBJECTS", "dir"), "object backend: dir (under --data-dir) or s3 (an S3-compatible store, see --s3-*) (GLAUX_OBJECTS)")
+	fs.StringVar(&c.S3Endpoint, "s3-endpoint", env("GLAUX_S3_ENDPOINT", ""), "S3-compatible store URL for --objects s3, e.g. http://127.0.0.1:7070; empty: AWS S3 (GLAUX_S3_ENDPOINT)")
+	fs.StringVar(&c.S3Region, "s3-region", env("GLAUX_S3_REGION", "us-east-1"), "region the S3 store signs with (GLAUX_S3_REGION)")
+	fs.BoolVar(&c.S3PathStyle, "s3-path-style", env("GLAUX_S3_PATH_STYLE", "") == "1" || env("GLAUX_S3_PATH_STYLE", "") == "true", "path-style S3 addressing (endpoint/bucket/key), which most self-hosted stores need (GLAUX_S3_PATH_STYLE=1)")
+	fs.StringVar(&c.S3AccessKey, "s3-access-key", env("GLAUX_S3_ACCESS_KEY", os.Getenv("AWS_ACCESS_KEY_ID")), "access key of the S3 store (GLAUX_S3_ACCESS_KEY, else AWS_ACCESS_KEY_ID)")
+	fs.StringVar(&c.S3SecretKey, "s3-secret-key", env("GLAUX_S3_SECRET_KEY", os.Getenv("AWS_SECRET_ACCESS_KEY")), "secret key of the S3 store (GLAUX_S3_SECRET_KEY, else AWS_SECRET_ACCESS_KEY)")
+	fs.StringVar(&c.S3AJars, "s3a-jars", env("GLAUX_S3A_JARS", filepath.Join(defaultCacheDir(), "jars")), "directory whose jars (hadoop-aws and the AWS SDK bundle, fetched by scripts/cluster-deps.sh) give sessions s3:// and s3a:// with --objects s3 (GLAUX_S3A_JARS)")
+	fs.StringVar(&c.S3Addr, "s3-addr", env("GLAUX_S3_ADDR", "127.0.0.1:4479"), "listen address serving the dir backend's objects over S3, read-only; empty disables (GLAUX_S3_ADDR)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -96,6 +130,18 @@ func parseConfig(args []string) (*Config, error) {
 			return nil, fmt.Errorf("refusing to listen on %s without credentials: set --credentials or --credentials-file (the test/test key is only accepted on a loopback address)", c.Addr)
 		}
 		c.Credentials = map[string]string{"test": "test"}
+	}
+	switch c.Objects {
+	case "dir":
+	case "s3":
+		if c.S3AccessKey == "" || c.S3SecretKey == "" {
+			return nil, fmt.Errorf("--objects s3 needs --s3-access-key and --s3-secret-key (or GLAUX_S3_ACCESS_KEY and GLAUX_S3_SECRET_KEY)")
+		}
+	default:
+		return nil, fmt.Errorf("--objects must be dir or s3, got %q", c.Objects)
+	}
+	if c.S3Addr != "" && c.Objects == "dir" && !loopback(c.S3Addr) && *creds == "" && *credFile == "" {
+		return nil, fmt.Errorf("refusing to serve objects on %s with the test/test key: set --credentials or --credentials-file, or --s3-addr to a loopback address", c.S3Addr)
 	}
 	if c.CoresPerDPU < 1 || c.MemoryMBPerDPU < 256 {
 		return nil, fmt.Errorf("--cores-per-dpu must be at least 1 and --memory-per-dpu at least 256")

@@ -2,7 +2,12 @@ package main
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -11,6 +16,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/athena"
 	"github.com/aws/aws-sdk-go-v2/service/athena/types"
+
+	glaux "glaux/internal/athena"
 )
 
 // testServer is a real glaux server on 127.0.0.1:0 with its own data directory, driven by
@@ -22,6 +29,21 @@ type testServer struct {
 	Client   *athena.Client
 	cancel   context.CancelFunc
 	done     chan error
+	// Svc is the server's domain service (RunnerPid for fault tests).
+	Svc *glaux.Service
+}
+
+// services holds the Service of every server started by the tests, by config, as handed
+// over by serve()'s test hook (set in TestMain).
+var (
+	servicesMu sync.Mutex
+	services   = map[*Config]*glaux.Service{}
+)
+
+func serviceOf(cfg *Config) *glaux.Service {
+	servicesMu.Lock()
+	defer servicesMu.Unlock()
+	return services[cfg]
 }
 
 // testPython is the interpreter with PySpark that scripts/test provides.
@@ -66,25 +88,66 @@ func startServer(t testing.TB, cfg *Config) *testServer {
 		t.Fatal("server did not start within 30s")
 	}
 	s.Client = newClient(s.Endpoint, "test", "test")
+	s.Svc = serviceOf(cfg)
 	t.Cleanup(s.stop)
 	return s
 }
 
-// stop shuts the server down (idempotent) and fails the test if shutdown failed.
+// stop shuts the server down (idempotent) and fails the test if shutdown failed or left a
+// runner process behind.
 func (s *testServer) stop() {
+	if err := s.shutdown(); err != nil {
+		s.t.Error(err)
+	}
+}
+
+func (s *testServer) shutdown() error {
 	if s.cancel == nil {
-		return
+		return nil
 	}
 	s.cancel()
 	s.cancel = nil
 	select {
 	case err := <-s.done:
 		if err != nil {
-			s.t.Errorf("server shutdown: %v", err)
+			return fmt.Errorf("server shutdown: %v", err)
 		}
 	case <-time.After(60 * time.Second):
-		s.t.Error("server did not shut down within 60s")
+		return errors.New("server did not shut down within 60s")
 	}
+	var left []string
+	for range 20 { // a SIGKILLed process takes a moment to die
+		if left = runnerProcesses(filepath.Join(s.cfg.DataDir, "scratch")); len(left) == 0 {
+			return nil
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return fmt.Errorf("processes of session runners outlived the server: %v", left)
+}
+
+// runnerProcesses lists the live processes (runners, JVMs, Python workers) whose working
+// directory is under dir: the runtime starts each runner in its session's scratch directory
+// and their children inherit it.
+func runnerProcesses(dir string) []string {
+	if d, err := filepath.EvalSymlinks(dir); err == nil {
+		dir = d
+	}
+	scratch := dir + string(filepath.Separator)
+	entries, _ := os.ReadDir("/proc")
+	var out []string
+	for _, e := range entries {
+		if _, err := strconv.Atoi(e.Name()); err != nil {
+			continue
+		}
+		cwd, err := os.Readlink(filepath.Join("/proc", e.Name(), "cwd"))
+		if err != nil || !strings.HasPrefix(cwd+string(filepath.Separator), scratch) {
+			continue
+		}
+		// A zombie's cwd is gone, so what is left here is a live process.
+		cmd, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		out = append(out, e.Name()+" "+strings.ReplaceAll(string(cmd), "\x00", " "))
+	}
+	return out
 }
 
 func newClient(endpoint, akid, secret string) *athena.Client {
@@ -108,20 +171,23 @@ var (
 func sharedSpark(t *testing.T) (*testServer, string) {
 	testPython(t)
 	sparkOnce.Do(func() {
-		cfg := newConfig(t, os.Getenv("GLAUX_TEST_SHARED_DIR"))
-		if cfg.DataDir == "" {
+		// Not the first test's TempDir: that is removed when the test ends, under the server.
+		dir := os.Getenv("GLAUX_TEST_SHARED_DIR")
+		if dir == "" {
 			d, err := os.MkdirTemp("", "glaux-shared-")
 			if err != nil {
 				t.Fatal(err)
 			}
-			cfg.DataDir = d
+			dir = d
 		}
+		cfg := newConfig(t, dir)
 		ctx, cancel := context.WithCancel(context.Background())
 		ready := make(chan string, 1)
 		s := &testServer{t: t, cfg: cfg, cancel: cancel, done: make(chan error, 1)}
 		go func() { s.done <- serve(ctx, cfg, ready) }()
 		s.Endpoint = "http://" + <-ready
 		s.Client = newClient(s.Endpoint, "test", "test")
+		s.Svc = serviceOf(cfg)
 		sparkServer = s
 		sparkWG = "shared-spark"
 		createSparkWorkGroup(t, s.Client, sparkWG)
@@ -222,9 +288,18 @@ func waitCalculation(t testing.TB, c *athena.Client, id string, timeout time.Dur
 
 // TestMain stops the shared Spark server after all tests, so no runner outlives the run.
 func TestMain(m *testing.M) {
+	testHookService = func(cfg *Config, svc *glaux.Service) {
+		servicesMu.Lock()
+		defer servicesMu.Unlock()
+		services[cfg] = svc
+	}
 	code := m.Run()
 	if sparkServer != nil {
-		sparkServer.stop()
+		// Its test has ended: report here rather than through it.
+		if err := sparkServer.shutdown(); err != nil {
+			fmt.Fprintln(os.Stderr, "shared Spark server:", err)
+			code = 1
+		}
 		if os.Getenv("GLAUX_TEST_SHARED_DIR") == "" {
 			os.RemoveAll(sparkServer.cfg.DataDir)
 		}

@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -22,9 +23,11 @@ import (
 	"glaux/internal/athena"
 	"glaux/internal/objects"
 	"glaux/internal/runtime"
+	"glaux/internal/s3serve"
 	"glaux/internal/sigv4"
 	"glaux/internal/sqlite"
 	runnerpy "glaux/python"
+	"glaux/web"
 )
 
 func main() {
@@ -44,6 +47,10 @@ func main() {
 		os.Exit(1)
 	}
 }
+
+// testHookService, set only by tests, receives each server's Service (fault tests need a
+// session's runner pid).
+var testHookService func(*Config, *athena.Service)
 
 // serve runs glaux until ctx ends. ready, when not nil, receives the bound address.
 func serve(ctx context.Context, cfg *Config, ready chan<- string) error {
@@ -74,6 +81,26 @@ func serve(ctx context.Context, cfg *Config, ready chan<- string) error {
 	if err != nil {
 		return err
 	}
+	// Object backend and S3A (docs/cluster.md).
+	var objs athena.Objects = objects.New(filepath.Join(cfg.DataDir, "objects"))
+	var s3a athena.S3AConfig
+	if cfg.Objects == "s3" {
+		b, err := objects.NewS3(objects.S3Config{Endpoint: cfg.S3Endpoint, Region: cfg.S3Region, PathStyle: cfg.S3PathStyle, AccessKey: cfg.S3AccessKey, SecretKey: cfg.S3SecretKey})
+		if err != nil {
+			return err
+		}
+		jars, err := objects.S3AJars(cfg.S3AJars)
+		if err != nil {
+			return fmt.Errorf("--s3a-jars: %w", err)
+		}
+		if len(jars) == 0 {
+			log.Warn("no S3A connector jars: sessions cannot use s3a:// paths; run scripts/cluster-deps.sh", "dir", cfg.S3AJars)
+		}
+		objs, s3a = b, athena.S3AConfig{Endpoint: cfg.S3Endpoint, Region: cfg.S3Region, PathStyle: cfg.S3PathStyle, AccessKey: cfg.S3AccessKey, SecretKey: cfg.S3SecretKey, Jars: jars}
+	}
+	if cfg.SparkDriverHost != "" {
+		rtCfg.Env = append(rtCfg.Env, "SPARK_LOCAL_IP="+cfg.SparkDriverHost) // the driver's UI too
+	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return err
@@ -86,10 +113,14 @@ func serve(ctx context.Context, cfg *Config, ready chan<- string) error {
 		ScratchDir: filepath.Join(cfg.DataDir, "scratch"), SparkMaster: cfg.SparkMaster,
 		DPUSizes: []int32{1}, NotebookVersion: "Athena notebook version 1",
 		PublicURL: endpoint, TokenSecret: secret,
+		SparkDriverHost: cfg.SparkDriverHost, S3A: s3a,
 	}, athena.Deps{
-		Store: db, Objects: objects.New(filepath.Join(cfg.DataDir, "objects")),
-		Runtime: runtime.New(rtCfg, log), Log: log,
+		Store: db, Objects: objs,
+		Runtime: athena.CheckMaster(runtime.New(rtCfg, log)), Log: log,
 	})
+	if testHookService != nil {
+		testHookService(cfg, svc)
+	}
 	if err := svc.EnsurePrimary(ctx); err != nil {
 		ln.Close()
 		return fmt.Errorf("creating the primary workgroup: %w", err)
@@ -98,15 +129,39 @@ func serve(ctx context.Context, cfg *Config, ready chan<- string) error {
 		return fmt.Errorf("recovering sessions: %w", err)
 	}
 	verifier := &sigv4.Verifier{Creds: sigv4.StaticCredentials(cfg.Credentials), Service: "athena"}
+	// The notebook page behind CreatePresignedNotebookUrl lives under /notebook/; everything
+	// else, and every request with X-Amz-Target, is the JSON API.
+	apiHandler, notebooks := api.NewHandler(svc, verifier, log), api.NewNotebookHandler(svc, web.Dist(), log)
 	srv := &http.Server{
-		Handler:           api.NewHandler(svc, verifier, log),
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Header.Get("X-Amz-Target") == "" && strings.HasPrefix(r.URL.Path, "/notebook/") {
+				notebooks.ServeHTTP(w, r)
+				return
+			}
+			apiHandler.ServeHTTP(w, r)
+		}),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
+	srv.RegisterOnShutdown(notebooks.Close) // Shutdown leaves WebSockets open otherwise
 	log.Info("glaux is serving the Athena API", "endpoint", endpoint, "data_dir", cfg.DataDir, "region", cfg.Region)
 	if _, ok := cfg.Credentials["test"]; ok && len(cfg.Credentials) == 1 {
 		fmt.Fprintf(os.Stderr, "\nPoint the AWS CLI at it:\n  export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=%s\n  aws athena list-work-groups --endpoint-url %s\n\n", cfg.Region, endpoint)
 	} else {
 		fmt.Fprintf(os.Stderr, "\nPoint the AWS CLI at it:\n  aws athena list-work-groups --endpoint-url %s --region %s\n\n", endpoint, cfg.Region)
+	}
+	// The dir backend's objects over S3, read-only (docs/cluster.md).
+	if cfg.S3Addr != "" && cfg.Objects != "s3" {
+		s3ln, err := net.Listen("tcp", cfg.S3Addr)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("--s3-addr: %w", err)
+		}
+		cfg.S3Addr = s3ln.Addr().String()
+		s3srv := &http.Server{Handler: s3serve.New(filepath.Join(cfg.DataDir, "objects"), &sigv4.Verifier{Creds: sigv4.StaticCredentials(cfg.Credentials), Service: "s3"}, log), ReadHeaderTimeout: 10 * time.Second}
+		go s3srv.Serve(s3ln)
+		defer s3srv.Close()
+		log.Info("serving result objects over S3, read-only", "endpoint", "http://"+cfg.S3Addr)
+		fmt.Fprintf(os.Stderr, "Fetch result objects with:\n  aws s3 cp s3://BUCKET/KEY - --endpoint-url http://%s\n\n", cfg.S3Addr)
 	}
 	bg, cancelBg := context.WithCancel(context.Background())
 	defer cancelBg()

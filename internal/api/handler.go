@@ -125,8 +125,10 @@ func decode(body []byte, in any) error {
 }
 
 func jsonTypeName(goType string) string {
-	t := strings.TrimLeft(goType, "*[]")
+	t := strings.TrimLeft(goType, "*")
 	switch {
+	case strings.HasPrefix(t, "[]"):
+		return "list"
 	case strings.HasPrefix(t, "int"):
 		return "integer"
 	case t == "bool":

@@ -174,6 +174,9 @@ func (s *Service) finishCalculation(ctx context.Context, ls *liveSession, ev Run
 			s.endCalculation(c, wire.CalculationExecutionStateCompleted, "")
 		case ev.Status == "aborted" && canceled:
 			s.endCalculation(c, wire.CalculationExecutionStateCanceled, "Calculation was canceled per request.")
+		case ev.Status == "aborted" && ls.terminating:
+			// The runner interrupts its calculation when told to shut down: say why, not "KeyboardInterrupt".
+			s.endCalculation(c, wire.CalculationExecutionStateFailed, reasonCanceledByTerminate)
 		default:
 			s.endCalculation(c, wire.CalculationExecutionStateFailed, exceptionReason(ev.EName, ev.EValue))
 		}

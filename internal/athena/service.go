@@ -42,6 +42,12 @@ type Config struct {
 	PublicURL string
 	// TokenSecret signs presigned notebook tokens; kept per installation.
 	TokenSecret []byte
+	// Cluster and S3A settings (cluster.go, docs/cluster.md).
+	// SparkDriverHost is the address a cluster's executors reach session drivers at (""
+	// lets Spark choose; 127.0.0.1 for a master on loopback).
+	SparkDriverHost string
+	// S3A configures sessions' s3a:// access to the S3-compatible object store.
+	S3A S3AConfig
 }
 
 // Clock and IDs are injected so tests can pin time and identifiers.

@@ -30,11 +30,13 @@ func isActiveSession(state string) bool {
 }
 
 const (
-	sparkEngineVersion   = "PySpark engine version 3"
-	defaultIdleMinutes   = 20
-	reasonTerminated     = "Session was terminated per request."
-	reasonRestarted      = "glaux restarted while the session was active; its Spark driver is gone"
-	defaultSessionDPUCap = 5000
+	sparkEngineVersion = "PySpark engine version 3"
+	defaultIdleMinutes = 20
+	reasonTerminated   = "Session was terminated per request."
+	reasonRestarted    = "glaux restarted while the session was active; its Spark driver is gone"
+	// reasonCanceledByTerminate ends (FAILED) the calculations of a session being terminated.
+	reasonCanceledByTerminate = "Calculation canceled because the session was terminated."
+	defaultSessionDPUCap      = 5000
 )
 
 // liveSession is a session whose runner belongs to this process. mu orders everything
@@ -268,6 +270,9 @@ func (s *Service) sparkConf(sess *Session, scratch string) map[string]string {
 	for k, v := range s.cfg.SparkDefaults {
 		conf[k] = v
 	}
+	for k, v := range s.clusterConf(sess, conf) { // workgroup, cluster executors, S3A: cluster.go
+		conf[k] = v
+	}
 	for k, v := range sess.EngineConfiguration.SparkProperties {
 		conf[k] = v
 	}
@@ -346,7 +351,7 @@ func (s *Service) finishSession(ls *liveSession, state, reason string) {
 	ctx := context.Background()
 	calcReason := "The session ended before the calculation finished: " + reason
 	if state == wire.SessionStateTerminated {
-		calcReason = "Calculation canceled because the session was terminated."
+		calcReason = reasonCanceledByTerminate
 	}
 	ids := append([]string{}, ls.queue...)
 	if ls.running != "" {

@@ -81,7 +81,7 @@ func (d *Dir) Get(ctx context.Context, uri string) (io.ReadCloser, error) {
 	// A directory is a key prefix, not an object.
 	if fi, err := f.Stat(); err != nil || fi.IsDir() {
 		f.Close()
-		return nil, fmt.Errorf("objects: get %s: %w", uri, ErrNotFound)
+		return nil, fmt.Errorf("objects: get %s: %w", uri, errors.Join(ErrNotFound, fs.ErrNotExist))
 	}
 	return f, nil
 }
@@ -106,8 +106,10 @@ func (d *Dir) Exists(ctx context.Context, uri string) (bool, error) {
 }
 
 func (d *Dir) notFound(uri string, err error) error {
+	// fs.ErrNotExist too, as the S3 backend does: the domain (which cannot import this
+	// package) tells a missing object by it.
 	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
-		return fmt.Errorf("objects: get %s: %w", uri, ErrNotFound)
+		return fmt.Errorf("objects: get %s: %w", uri, errors.Join(ErrNotFound, fs.ErrNotExist))
 	}
 	return fmt.Errorf("objects: get %s: %w", uri, err)
 }

@@ -2,6 +2,7 @@
 protocol (docs/runner-protocol.md) with glaux over fds 3 and 4."""
 
 import datetime
+import functools
 import json
 import logging
 import os
@@ -29,7 +30,7 @@ class Runner:
         self.engine = engine
         self.sc = spark.sparkContext
         self.shell = shell
-        self.interrupter = Interrupter(self.sc)
+        self.interrupter = Interrupter(functools.partial(engine.cancel, self.sc))
 
     def serve(self):
         """Runs commands until shutdown or until glaux closes fd 3."""
@@ -76,11 +77,15 @@ class Runner:
 
 def start(session):
     """Starts Spark and the shell; returns (engine module, spark)."""
-    if os.environ.get("GLAUX_FAKE_SPARK") == "1":
+    if os.environ.get("GLAUX_FAKE_SPARK", "0") not in ("", "0"):
         from . import fakespark as engine
     else:
         from . import driver as engine
-    conf = {"spark.app.name": f"glaux-{session.id}", **json.loads(os.environ.get("GLAUX_SPARK_CONF") or "{}")}
+    conf = {
+        "spark.app.name": f"glaux-{session.id}",
+        "spark.ui.showConsoleProgress": "false",  # progress goes to glaux, not into the log
+        **json.loads(os.environ.get("GLAUX_SPARK_CONF") or "{}"),
+    }
     return engine, engine.start(conf)
 
 

@@ -79,5 +79,9 @@ def start(conf):
     return SparkSession(SparkContext(SparkConf(conf)))
 
 
+def cancel(sc, group):
+    sc.cancelJobGroup(group)
+
+
 def drop_interrupted_call(sc):
     """Nothing to drop: fake calls are not remote."""

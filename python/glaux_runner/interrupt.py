@@ -2,7 +2,13 @@
 
 import contextlib
 import signal
+import sys
 import threading
+import time
+
+# How long a py4j call may go on after its jobs were cancelled before it is cut short anyway
+# (it was no Spark job, say a metastore call).
+CALL_GRACE = 2.0
 
 
 def start_thread(target, *args, name):
@@ -19,10 +25,18 @@ def start_thread(target, *args, name):
 
 
 class Interrupter:
-    def __init__(self, sc):
-        self._sc = sc
+    """SIGINT cancels the calculation's Spark jobs (through cancel(calculation id)) and raises
+    KeyboardInterrupt in its code.
+
+    While the code waits in a py4j call, the KeyboardInterrupt is held back until the call
+    returns (the cancelled job makes the JVM answer at once): raised inside the call, it would
+    leave py4j to tear down its connections half-way, and the next call could fail."""
+
+    def __init__(self, cancel):
+        self._cancel_jobs = cancel
         self._calculation = None  # set only while user code may run
         self._closing = False
+        self._deferred = False  # a KeyboardInterrupt waits for a py4j call to return
         # Replaces the handler SparkContext installs (which cancels every job, running or not).
         signal.signal(signal.SIGINT, self._on_sigint)
 
@@ -36,6 +50,7 @@ class Interrupter:
             yield
         finally:
             self._calculation = None
+            self._stop_deferring()
 
     def close(self):
         """Interrupts the running calculation and any later one: the runner is going away.
@@ -50,6 +65,46 @@ class Interrupter:
         calculation_id = self._calculation
         if calculation_id is None:
             return
-        # The main thread may be inside a py4j call: cancel over another thread's connection.
-        start_thread(self._sc.cancelJobGroup, calculation_id, name="glaux-cancel")
-        raise KeyboardInterrupt
+        if self._deferred:  # a second SIGINT, or the held-back one waited long enough
+            self._stop_deferring()
+            raise KeyboardInterrupt
+        # Cancel over another thread's connection: the main thread may be inside a py4j call.
+        start_thread(self._cancel, calculation_id, name="glaux-cancel")
+        call = _py4j_call(frame)
+        if call is None:
+            raise KeyboardInterrupt
+        self._deferred = True
+        sys.settrace(_no_new_frames)  # a frame's trace function runs only while a global one is set
+        call.f_trace = self._raise_on_return
+
+    def _cancel(self, calculation_id):
+        self._cancel_jobs(calculation_id)
+        time.sleep(CALL_GRACE)
+        if self._deferred and self._calculation == calculation_id:
+            signal.pthread_kill(threading.main_thread().ident, signal.SIGINT)
+
+    def _raise_on_return(self, frame, event, arg):
+        if event == "return":
+            self._stop_deferring()
+            raise KeyboardInterrupt
+        return self._raise_on_return
+
+    def _stop_deferring(self):
+        if self._deferred:
+            self._deferred = False
+            sys.settrace(None)
+
+
+def _no_new_frames(frame, event, arg):
+    return None
+
+
+def _py4j_call(frame):
+    """The frame of the py4j call the main thread waits in, if any."""
+    java_gateway = sys.modules.get("py4j.java_gateway")
+    if java_gateway is None:
+        return None
+    send_command = java_gateway.GatewayClient.send_command.__code__
+    while frame is not None and frame.f_code is not send_command:
+        frame = frame.f_back
+    return frame

@@ -25,11 +25,11 @@ def reporting(sc, calculation_id, send):
 
 
 def _poll(sc, calculation_id, send, stop):
-    tracker = sc.statusTracker()
-    last = None
+    tracker = last = None
     while not stop.wait(INTERVAL):
         try:
-            progress = summarize(tracker, calculation_id)
+            tracker = tracker or sc.statusTracker()  # not before: most calculations are short
+            progress = _summarize(tracker, calculation_id)
         except Exception:  # the JVM may be busy dying; progress is best effort
             log.warning("progress poll failed", exc_info=True)
             continue
@@ -38,7 +38,7 @@ def _poll(sc, calculation_id, send, stop):
             send("progress", id=calculation_id, text=progress[0], fraction=progress[1])
 
 
-def summarize(tracker, group):
+def _summarize(tracker, group):
     """Returns (text, fraction) over all jobs of the group, or None before its first job."""
     total = done = active = 0
     current = None  # the stage to name: the latest one with running tasks, else the latest

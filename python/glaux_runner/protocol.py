@@ -7,6 +7,7 @@ import threading
 
 COMMAND_FD = 3
 EVENT_FD = 4
+_FIELDS = {"execute": ("id", "code", "dir")}  # what each command must carry besides "type"
 
 log = logging.getLogger(__name__)
 
@@ -35,8 +36,10 @@ class Channel:
                 continue
             try:
                 command = json.loads(line)
-                command["type"]
+                missing = [f for f in _FIELDS.get(command["type"], ()) if not isinstance(command.get(f), str)]
             except (ValueError, TypeError, KeyError):
-                log.error("ignoring malformed command: %r", line[:200])
+                missing = ["type"]
+            if missing:
+                log.error("ignoring a command without %s: %r", ", ".join(missing), line[:200])
                 continue
             yield command

@@ -6,6 +6,7 @@ import contextlib
 import io
 import json
 import os
+import pathlib
 import re
 import sys
 import traceback
@@ -58,6 +59,8 @@ class Shell(InteractiveShell):
 
     @classmethod
     def create(cls, namespace):
+        _STDOUT.install()
+        _STDERR.install()
         config = Config()
         config.HistoryManager.enabled = False  # no history database shared by concurrent sessions
         config.InteractiveShell.colors = "NoColor"  # plain text in files, no ANSI escapes
@@ -76,11 +79,12 @@ class Shell(InteractiveShell):
 
         interruptible is a context manager that lets SIGINT interrupt the code. Returns
         (status, exception or None)."""
-        os.makedirs(directory, exist_ok=True)
+        directory = pathlib.Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
         self.outputs = []
         # IPython drops a cell's leading blank lines; tracebacks count them, as Athena's do.
         self._line_offsets[self.execution_count] = len(code) - len(code.lstrip("\n"))
-        with _redirected(directory):
+        with _STDOUT.capturing(directory / "stdout.txt"), _STDERR.capturing(directory / "stderr.txt"):
             try:
                 with interruptible:
                     result = self.run_cell(code, store_history=True)
@@ -96,7 +100,7 @@ class Shell(InteractiveShell):
                 "evalue": str(error),
                 "traceback": self.format_traceback(error),
             }
-        with open(os.path.join(directory, "result.json"), "w", encoding="utf-8") as f:
+        with open(directory / "result.json", "w", encoding="utf-8") as f:
             json.dump(document, f, default=_jsonable)
         return status, error
 
@@ -112,6 +116,9 @@ class Shell(InteractiveShell):
 
     def showsyntaxerror(self, filename=None, running_compiled_code=False):
         self.showtraceback()
+
+    def enable_gui(self, gui=None):
+        """Nothing to do: there is no GUI, figures are captured (`%matplotlib inline` works)."""
 
     def format_traceback(self, exc):
         """Formats exc as Python does for code read from stdin, which is what Athena shows:
@@ -164,15 +171,55 @@ def publish_figures():
     plt.close("all")
 
 
-@contextlib.contextmanager
-def _redirected(directory):
-    def open_text(name):
-        # backslashreplace: user text with lone surrogates must not break the capture.
-        return open(os.path.join(directory, name), "w", encoding="utf-8", errors="backslashreplace")
+class _Stream(io.TextIOBase):
+    """sys.stdout or sys.stderr for the runner's whole life. Whoever keeps a reference to it
+    (a logging handler, a library) still writes to the running calculation's file, and
+    between calculations to the process's own stream: the runner log."""
 
-    with open_text("stdout.txt") as out, open_text("stderr.txt") as err:
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            yield
+    def __init__(self, name):
+        self._name = name
+        self._process = getattr(sys, f"__{name}__")
+        self._file = None
+
+    def install(self):
+        setattr(sys, self._name, self)
+
+    @contextlib.contextmanager
+    def capturing(self, path):
+        self.install()  # again: a calculation may have replaced it
+        # backslashreplace: user text with lone surrogates must not break the capture.
+        with open(path, "w", encoding="utf-8", errors="backslashreplace") as self._file:
+            try:
+                yield
+            finally:
+                self._file = None
+
+    def _target(self):
+        return self._file or self._process
+
+    def write(self, text):
+        return self._target().write(text)
+
+    def flush(self):
+        self._target().flush()
+
+    def writable(self):
+        return True
+
+    def fileno(self):  # writes to the descriptor bypass the capture and land in the runner log
+        return self._process.fileno()
+
+    @property
+    def encoding(self):
+        return self._target().encoding
+
+    @property
+    def buffer(self):
+        return self._target().buffer
+
+
+_STDOUT = _Stream("stdout")
+_STDERR = _Stream("stderr")
 
 
 def _jsonable(value):

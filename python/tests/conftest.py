@@ -64,6 +64,7 @@ class Runner:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 env=environment,
+                cwd=tmp_path,  # where Spark may leave spark-warehouse/ and the like
                 start_new_session=True,  # its own process group, as glaux starts it
             )
         os.close(command_r)

@@ -110,9 +110,14 @@ def test_display_call_is_display_data(runner):
     assert output["data"]["text/html"] == "<b>x</b>"
 
 
-@pytest.mark.parametrize("show", ["plt.show()\n", ""])
-def test_matplotlib_figure_is_an_image(runner, show):
-    calculation = runner.run(f"import matplotlib.pyplot as plt\nplt.plot([1, 3, 2])\n{show}", timeout=60)
+@pytest.mark.parametrize(
+    "before, after",
+    [("", "plt.show()\n"), ("", ""), ("%matplotlib inline\n", "plt.show()\n")],
+    ids=["show", "left-open", "inline-backend"],
+)
+def test_matplotlib_figure_is_an_image(runner, before, after):
+    code = f"{before}import matplotlib.pyplot as plt\nplt.plot([1, 3, 2])\n{after}"
+    calculation = runner.run(code, timeout=60)
     assert calculation.done["status"] == "ok", calculation.stderr
     images = [o for o in calculation.result["outputs"] if "image/png" in o["data"]]
     assert len(images) == 1
@@ -154,7 +159,9 @@ def test_status_magic(runner):
 
 def test_malformed_and_unknown_commands_are_ignored(runner):
     runner.send(type="nonsense")
+    runner.send(type="execute", id="no-dir", code="print(0)")
     runner.send_line("{not json")
+    runner.send_line("[1]")
     assert runner.run("print(1)").stdout == "1\n"
 
 

@@ -1,0 +1,153 @@
+package main
+
+import (
+	"context"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/athena"
+	"github.com/aws/aws-sdk-go-v2/service/athena/types"
+)
+
+// longSparkJob runs for minutes on one core unless something ends it.
+const longSparkJob = "import time\nsc.parallelize(range(10000), 1000).map(lambda v: time.sleep(0.1) or v).count()"
+
+// TestFailureRunnerKilled: a runner killed with SIGKILL fails its session with a reason
+// within seconds, fails its unfinished calculations, and leaves the server serving.
+func TestFailureRunnerKilled(t *testing.T) {
+	testPython(t)
+	t.Parallel()
+	s := startServer(t, newConfig(t, ""))
+	c, ctx := s.Client, context.Background()
+	createSparkWorkGroup(t, c, "killed")
+	session := startIdleSession(t, c, "killed", nil)
+	running := startCalc(t, c, session, longSparkJob)
+	queued := startCalc(t, c, session, "print('never')")
+	waitCalcState(t, c, *running.CalculationExecutionId, types.CalculationExecutionStateRunning, 30*time.Second)
+
+	pid := s.Svc.RunnerPid(session)
+	if pid <= 0 {
+		t.Fatalf("no runner pid for session %s", session)
+	}
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	killed := time.Now()
+	st := waitSession(t, c, session, 10*time.Second, types.SessionStateFailed, types.SessionStateTerminated)
+	t.Logf("FAILED %s after SIGKILL: %q", time.Since(killed).Round(100*time.Millisecond), aws.ToString(st.StateChangeReason))
+	if st.State != types.SessionStateFailed || !strings.Contains(aws.ToString(st.StateChangeReason), "signal") || st.EndDateTime == nil {
+		t.Errorf("session after SIGKILL: %s %q", st.State, aws.ToString(st.StateChangeReason))
+	}
+	for _, id := range []string{*running.CalculationExecutionId, *queued.CalculationExecutionId} {
+		out := getCalc(t, c, id)
+		if out.Status.State != types.CalculationExecutionStateFailed || aws.ToString(out.Status.StateChangeReason) == "" || out.Status.CompletionDateTime == nil {
+			t.Errorf("calculation %s of the killed session: %s %q", id, out.Status.State, aws.ToString(out.Status.StateChangeReason))
+		}
+	}
+	noRunnerOf(t, s, session) // the JVM died with its runner
+
+	// The server is unaffected: it answers, and the failed session is final.
+	if _, err := c.ListWorkGroups(ctx, &athena.ListWorkGroupsInput{}); err != nil {
+		t.Errorf("ListWorkGroups after a runner died: %v", err)
+	}
+	if out, err := c.TerminateSession(ctx, &athena.TerminateSessionInput{SessionId: aws.String(session)}); err != nil || out.State != types.SessionStateFailed {
+		t.Errorf("TerminateSession on the FAILED session: %+v, %v", out, err)
+	}
+	_, err := c.StartCalculationExecution(ctx, &athena.StartCalculationExecutionInput{SessionId: aws.String(session), CodeBlock: aws.String("1")})
+	wantErr[*types.InvalidRequestException](t, err, "FAILED")
+	ex, err := c.ListExecutors(ctx, &athena.ListExecutorsInput{SessionId: aws.String(session)})
+	if err != nil || len(ex.ExecutorsSummary) == 0 {
+		t.Fatalf("ListExecutors of the FAILED session: %+v, %v", ex, err)
+	}
+	for _, e := range ex.ExecutorsSummary {
+		if e.ExecutorState == types.ExecutorStateRegistered || e.TerminationDateTime == nil {
+			t.Errorf("executor of a FAILED session: %s %s end %v", aws.ToString(e.ExecutorId), e.ExecutorState, e.TerminationDateTime)
+		}
+	}
+	// A fresh session on the same server still works (fake Spark would not tell: this is real).
+	wantCompleted(t, s, startIdleSession(t, c, "killed", nil), "print(sc.parallelize(range(4)).sum())")
+}
+
+// TestFailureRestart: glaux stopped mid-session and started again on the same data dir ends
+// the session with a reason, fails its unfinished calculations and keeps the finished ones
+// and their objects; no runner outlives the first server.
+func TestFailureRestart(t *testing.T) {
+	testPython(t)
+	t.Parallel()
+	dir := t.TempDir()
+	first := startServer(t, newConfig(t, dir))
+	c := first.Client
+	createSparkWorkGroup(t, c, "restart")
+	session := startIdleSession(t, c, "restart", nil)
+	done := runCalculation(t, c, session, "print('kept')")
+	running := startCalc(t, c, session, longSparkJob)
+	queued := startCalc(t, c, session, "print('never')")
+	waitCalcState(t, c, *running.CalculationExecutionId, types.CalculationExecutionStateRunning, 30*time.Second)
+	stopping := time.Now()
+	if err := first.shutdown(); err != nil { // also fails if a runner process is left
+		t.Fatal(err)
+	}
+	t.Logf("shutdown took %s", time.Since(stopping).Round(100*time.Millisecond))
+
+	second := startServer(t, newConfig(t, dir))
+	c = second.Client
+	st := getSession(t, c, session).Status
+	if (st.State != types.SessionStateTerminated && st.State != types.SessionStateFailed) || aws.ToString(st.StateChangeReason) == "" || st.EndDateTime == nil {
+		t.Errorf("session after the restart: %s %q", st.State, aws.ToString(st.StateChangeReason))
+	}
+	t.Logf("session after the restart: %s %q", st.State, aws.ToString(st.StateChangeReason))
+	for _, id := range []string{*running.CalculationExecutionId, *queued.CalculationExecutionId} {
+		out := getCalc(t, c, id)
+		if out.Status.State != types.CalculationExecutionStateFailed || aws.ToString(out.Status.StateChangeReason) == "" {
+			t.Errorf("unfinished calculation after the restart: %s %q", out.Status.State, aws.ToString(out.Status.StateChangeReason))
+		}
+	}
+	kept := getCalc(t, c, *done.CalculationExecutionId)
+	if kept.Status.State != types.CalculationExecutionStateCompleted || !kept.Status.CompletionDateTime.Equal(*done.Status.CompletionDateTime) {
+		t.Errorf("finished calculation after the restart: %+v", kept.Status)
+	}
+	if stdout, _ := wantResult(t, second, kept); stdout != "kept\n" {
+		t.Errorf("stdout of the finished calculation after the restart: %q", stdout)
+	}
+	listed, err := c.ListSessions(context.Background(), &athena.ListSessionsInput{WorkGroup: aws.String("restart")})
+	if err != nil || len(listed.Sessions) != 0 {
+		t.Errorf("ListSessions lists the ended session as active: %+v, %v", listed, err)
+	}
+	_, err = c.StartCalculationExecution(context.Background(), &athena.StartCalculationExecutionInput{SessionId: aws.String(session), CodeBlock: aws.String("1")})
+	wantErr[*types.InvalidRequestException](t, err, string(st.State))
+}
+
+// TestFailureBadSparkProperty: a Spark property that keeps Spark from starting fails the
+// session with the reason; it never stays CREATING.
+func TestFailureBadSparkProperty(t *testing.T) {
+	testPython(t)
+	t.Parallel()
+	s := startServer(t, newConfig(t, ""))
+	c, ctx := s.Client, context.Background()
+	createSparkWorkGroup(t, c, "bad")
+	for _, tc := range []struct {
+		name, key, value, reason string
+	}{
+		{"master", "spark.master", "bogus://x", "bogus://x"},
+		{"driver memory", "spark.driver.memory", "abc", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out, err := c.StartSession(ctx, &athena.StartSessionInput{WorkGroup: aws.String("bad"),
+				EngineConfiguration: &types.EngineConfiguration{MaxConcurrentDpus: aws.Int32(2), SparkProperties: map[string]string{tc.key: tc.value}}})
+			if err != nil {
+				t.Fatalf("StartSession: %v", err)
+			}
+			t0 := time.Now()
+			st := waitSession(t, c, *out.SessionId, 2*time.Minute, types.SessionStateIdle, types.SessionStateFailed, types.SessionStateTerminated)
+			reason := aws.ToString(st.StateChangeReason)
+			t.Logf("%s=%s: %s after %s: %q", tc.key, tc.value, st.State, time.Since(t0).Round(100*time.Millisecond), reason)
+			if st.State != types.SessionStateFailed || !strings.HasPrefix(reason, "The Spark driver could not be started: ") || !strings.Contains(reason, tc.reason) || st.EndDateTime == nil {
+				t.Errorf("%s=%s: %s %q", tc.key, tc.value, st.State, reason)
+			}
+			noRunnerOf(t, s, *out.SessionId)
+		})
+	}
+}

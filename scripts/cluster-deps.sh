@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Fetches what glaux needs to run sessions against S3-compatible stores (s3a://) and what
+# the cluster tests need, once, into a cache:
+#   ${GLAUX_CACHE_DIR:-~/.cache/glaux}/jars/    hadoop-aws matching pyspark's bundled Hadoop,
+#                                               and the AWS SDK bundle it was built against
+#   ${GLAUX_CACHE_DIR:-~/.cache/glaux}/bin/     versitygw (S3-compatible server, tests only)
+# Idempotent: what is already there is not fetched again. Needs mvn, go and a Python with
+# pyspark (GLAUX_PYTHON, else python3).
+#
+#   scripts/cluster-deps.sh            # jars + versitygw
+#   scripts/cluster-deps.sh jars       # jars only (what `glaux serve --objects s3` uses)
+set -euo pipefail
+
+cache=${GLAUX_CACHE_DIR:-$HOME/.cache/glaux}
+python=${GLAUX_PYTHON:-python3}
+versitygw_version=${VERSITYGW_VERSION:-v1.8.0}
+what=${1:-all}
+
+jars() {
+	local pyspark_dir hadoop_client hadoop_version dir
+	pyspark_dir=$("$python" -c 'import os, pyspark; print(os.path.dirname(pyspark.__file__))')
+	hadoop_client=$(ls "$pyspark_dir"/jars/hadoop-client-api-*.jar 2>/dev/null | head -n1)
+	if [[ -z $hadoop_client ]]; then
+		echo "cluster-deps: no hadoop-client-api jar in $pyspark_dir/jars" >&2
+		exit 1
+	fi
+	hadoop_version=$(basename "$hadoop_client" .jar)
+	hadoop_version=${hadoop_version#hadoop-client-api-}
+	dir=$cache/jars
+	mkdir -p "$dir"
+	if [[ -f $dir/hadoop-aws-$hadoop_version.jar ]] && ls "$dir"/bundle-*.jar >/dev/null 2>&1 && [[ -f $dir/.hadoop-$hadoop_version ]]; then
+		echo "cluster-deps: S3A jars for Hadoop $hadoop_version already in $dir"
+		return
+	fi
+	echo "cluster-deps: fetching hadoop-aws $hadoop_version and its AWS SDK bundle into $dir"
+	# A throwaway project whose only dependency is hadoop-aws: Maven resolves the bundle
+	# version that this Hadoop release was built against.
+	local work
+	work=$(mktemp -d)
+	trap 'rm -rf "$work"' RETURN
+	cat >"$work/pom.xml" <<POM
+<project xmlns="http://maven.apache.org/POM/4.0.0">
+  <modelVersion>4.0.0</modelVersion>
+  <groupId>glaux</groupId><artifactId>cluster-deps</artifactId><version>1</version>
+  <dependencies>
+    <dependency>
+      <groupId>org.apache.hadoop</groupId><artifactId>hadoop-aws</artifactId><version>$hadoop_version</version>
+    </dependency>
+  </dependencies>
+</project>
+POM
+	mvn -B -q -f "$work/pom.xml" dependency:copy-dependencies \
+		-DincludeArtifactIds=hadoop-aws,bundle -DoutputDirectory="$work/out"
+	# Replace the jars of another Hadoop version: glaux puts every jar of the dir on the classpath.
+	rm -f "$dir"/hadoop-aws-*.jar "$dir"/bundle-*.jar "$dir"/.hadoop-*
+	mv "$work"/out/*.jar "$dir"/
+	touch "$dir/.hadoop-$hadoop_version"
+	ls -l "$dir"
+}
+
+versitygw() {
+	local bin=$cache/bin/versitygw
+	if [[ -x $bin ]] && [[ -f $cache/bin/.versitygw-$versitygw_version ]]; then
+		echo "cluster-deps: versitygw $versitygw_version already at $bin"
+		return
+	fi
+	mkdir -p "$cache/bin"
+	echo "cluster-deps: building versitygw $versitygw_version into $cache/bin"
+	GOBIN=$cache/bin GOFLAGS=-buildvcs=false go install "github.com/versity/versitygw/cmd/versitygw@$versitygw_version"
+	rm -f "$cache"/bin/.versitygw-*
+	touch "$cache/bin/.versitygw-$versitygw_version"
+}
+
+case $what in
+	all) jars; versitygw ;;
+	jars) jars ;;
+	versitygw) versitygw ;;
+	*) echo "usage: $0 [all|jars|versitygw]" >&2; exit 2 ;;
+esac
