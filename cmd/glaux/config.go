@@ -43,6 +43,8 @@ type Config struct {
 	// S3Addr serves the dir backend's objects over S3, read-only ("" disables); serve
 	// replaces a :0 port with the bound one.
 	S3Addr string
+	// S3AddrSet says --s3-addr or GLAUX_S3_ADDR was given: then failing to bind it is fatal.
+	S3AddrSet bool
 }
 
 // defaultCacheDir is where scripts/cluster-deps.sh puts what it fetches.
@@ -118,6 +120,8 @@ func parseConfig(args []string) (*Config, error) {
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
+	_, c.S3AddrSet = os.LookupEnv("GLAUX_S3_ADDR")
+	fs.Visit(func(f *flag.Flag) { c.S3AddrSet = c.S3AddrSet || f.Name == "s3-addr" })
 	var err error
 	if c.Credentials, err = parseCredentials(*creds, *credFile); err != nil {
 		return nil, err

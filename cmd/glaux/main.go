@@ -150,12 +150,18 @@ func serve(ctx context.Context, cfg *Config, ready chan<- string) error {
 		fmt.Fprintf(os.Stderr, "\nPoint the AWS CLI at it:\n  aws athena list-work-groups --endpoint-url %s --region %s\n\n", endpoint, cfg.Region)
 	}
 	// The dir backend's objects over S3, read-only (docs/cluster.md).
+	var s3ln net.Listener
 	if cfg.S3Addr != "" && cfg.Objects != "s3" {
-		s3ln, err := net.Listen("tcp", cfg.S3Addr)
-		if err != nil {
+		s3ln, err = net.Listen("tcp", cfg.S3Addr)
+		if err != nil && !cfg.S3AddrSet {
+			// The default port is taken (another glaux): serve the API without it.
+			log.Warn("not serving objects over S3: the default --s3-addr is in use", "addr", cfg.S3Addr, "err", err)
+		} else if err != nil {
 			ln.Close()
 			return fmt.Errorf("--s3-addr: %w", err)
 		}
+	}
+	if cfg.S3Addr != "" && cfg.Objects != "s3" && s3ln != nil {
 		cfg.S3Addr = s3ln.Addr().String()
 		s3srv := &http.Server{Handler: s3serve.New(filepath.Join(cfg.DataDir, "objects"), &sigv4.Verifier{Creds: sigv4.StaticCredentials(cfg.Credentials), Service: "s3"}, log), ReadHeaderTimeout: 10 * time.Second}
 		go s3srv.Serve(s3ln)

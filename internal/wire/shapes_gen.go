@@ -8,7 +8,7 @@ type AclConfiguration struct {
 
 type ApplicationDPUSizes struct {
 	ApplicationRuntimeId *string `json:"ApplicationRuntimeId,omitempty"`
-	SupportedDPUSizes    []int32 `json:"SupportedDPUSizes,omitempty"`
+	SupportedDPUSizes    []int32 `json:"SupportedDPUSizes,omitzero"`
 }
 
 type CalculationConfiguration struct {
@@ -42,14 +42,14 @@ type CalculationSummary struct {
 
 type Classification struct {
 	Name       *string           `json:"Name,omitempty"`
-	Properties map[string]string `json:"Properties,omitempty"`
+	Properties map[string]string `json:"Properties,omitzero"`
 }
 
 type CloudWatchLoggingConfiguration struct {
 	Enabled             *bool               `json:"Enabled"`
 	LogGroup            *string             `json:"LogGroup,omitempty"`
 	LogStreamNamePrefix *string             `json:"LogStreamNamePrefix,omitempty"`
-	LogTypes            map[string][]string `json:"LogTypes,omitempty"`
+	LogTypes            map[string][]string `json:"LogTypes,omitzero"`
 }
 
 type CreateNotebookInput struct {
@@ -76,7 +76,7 @@ type CreateWorkGroupInput struct {
 	Configuration *WorkGroupConfiguration `json:"Configuration,omitempty"`
 	Description   *string                 `json:"Description,omitempty"`
 	Name          *string                 `json:"Name,omitempty"`
-	Tags          []Tag                   `json:"Tags,omitempty"`
+	Tags          []Tag                   `json:"Tags,omitzero"`
 }
 
 type CreateWorkGroupOutput struct {
@@ -107,12 +107,12 @@ type EncryptionConfiguration struct {
 }
 
 type EngineConfiguration struct {
-	AdditionalConfigs      map[string]string `json:"AdditionalConfigs,omitempty"`
-	Classifications        []Classification  `json:"Classifications,omitempty"`
+	AdditionalConfigs      map[string]string `json:"AdditionalConfigs,omitzero"`
+	Classifications        []Classification  `json:"Classifications,omitzero"`
 	CoordinatorDpuSize     *int32            `json:"CoordinatorDpuSize,omitempty"`
 	DefaultExecutorDpuSize *int32            `json:"DefaultExecutorDpuSize,omitempty"`
 	MaxConcurrentDpus      *int32            `json:"MaxConcurrentDpus,omitempty"`
-	SparkProperties        map[string]string `json:"SparkProperties,omitempty"`
+	SparkProperties        map[string]string `json:"SparkProperties,omitzero"`
 }
 
 type EngineVersion struct {
@@ -239,7 +239,7 @@ type ListApplicationDPUSizesInput struct {
 }
 
 type ListApplicationDPUSizesOutput struct {
-	ApplicationDPUSizes []ApplicationDPUSizes `json:"ApplicationDPUSizes,omitempty"`
+	ApplicationDPUSizes []ApplicationDPUSizes `json:"ApplicationDPUSizes,omitzero"`
 	NextToken           *string               `json:"NextToken,omitempty"`
 }
 
@@ -251,7 +251,7 @@ type ListCalculationExecutionsRequest struct {
 }
 
 type ListCalculationExecutionsResponse struct {
-	Calculations []CalculationSummary `json:"Calculations,omitempty"`
+	Calculations []CalculationSummary `json:"Calculations,omitzero"`
 	NextToken    *string              `json:"NextToken,omitempty"`
 }
 
@@ -261,7 +261,7 @@ type ListEngineVersionsInput struct {
 }
 
 type ListEngineVersionsOutput struct {
-	EngineVersions []EngineVersion `json:"EngineVersions,omitempty"`
+	EngineVersions []EngineVersion `json:"EngineVersions,omitzero"`
 	NextToken      *string         `json:"NextToken,omitempty"`
 }
 
@@ -273,7 +273,7 @@ type ListExecutorsRequest struct {
 }
 
 type ListExecutorsResponse struct {
-	ExecutorsSummary []ExecutorsSummary `json:"ExecutorsSummary,omitempty"`
+	ExecutorsSummary []ExecutorsSummary `json:"ExecutorsSummary,omitzero"`
 	NextToken        *string            `json:"NextToken,omitempty"`
 	SessionId        *string            `json:"SessionId"`
 }
@@ -287,7 +287,7 @@ type ListNotebookMetadataInput struct {
 
 type ListNotebookMetadataOutput struct {
 	NextToken            *string            `json:"NextToken,omitempty"`
-	NotebookMetadataList []NotebookMetadata `json:"NotebookMetadataList,omitempty"`
+	NotebookMetadataList []NotebookMetadata `json:"NotebookMetadataList,omitzero"`
 }
 
 type ListNotebookSessionsRequest struct {
@@ -310,7 +310,7 @@ type ListSessionsRequest struct {
 
 type ListSessionsResponse struct {
 	NextToken *string          `json:"NextToken,omitempty"`
-	Sessions  []SessionSummary `json:"Sessions,omitempty"`
+	Sessions  []SessionSummary `json:"Sessions,omitzero"`
 }
 
 type ListTagsForResourceInput struct {
@@ -321,7 +321,7 @@ type ListTagsForResourceInput struct {
 
 type ListTagsForResourceOutput struct {
 	NextToken *string `json:"NextToken,omitempty"`
-	Tags      []Tag   `json:"Tags,omitempty"`
+	Tags      []Tag   `json:"Tags,omitzero"`
 }
 
 type ListWorkGroupsInput struct {
@@ -331,7 +331,7 @@ type ListWorkGroupsInput struct {
 
 type ListWorkGroupsOutput struct {
 	NextToken  *string            `json:"NextToken,omitempty"`
-	WorkGroups []WorkGroupSummary `json:"WorkGroups,omitempty"`
+	WorkGroups []WorkGroupSummary `json:"WorkGroups,omitzero"`
 }
 
 type ManagedLoggingConfiguration struct {
@@ -455,7 +455,7 @@ type StartSessionRequest struct {
 	MonitoringConfiguration     *MonitoringConfiguration `json:"MonitoringConfiguration,omitempty"`
 	NotebookVersion             *string                  `json:"NotebookVersion,omitempty"`
 	SessionIdleTimeoutInMinutes *int32                   `json:"SessionIdleTimeoutInMinutes,omitempty"`
-	Tags                        []Tag                    `json:"Tags,omitempty"`
+	Tags                        []Tag                    `json:"Tags,omitzero"`
 	WorkGroup                   *string                  `json:"WorkGroup,omitempty"`
 }
 
@@ -479,7 +479,7 @@ type Tag struct {
 
 type TagResourceInput struct {
 	ResourceARN *string `json:"ResourceARN,omitempty"`
-	Tags        []Tag   `json:"Tags,omitempty"`
+	Tags        []Tag   `json:"Tags,omitzero"`
 }
 
 type TagResourceOutput struct {
@@ -495,7 +495,7 @@ type TerminateSessionResponse struct {
 
 type UntagResourceInput struct {
 	ResourceARN *string  `json:"ResourceARN,omitempty"`
-	TagKeys     []string `json:"TagKeys,omitempty"`
+	TagKeys     []string `json:"TagKeys,omitzero"`
 }
 
 type UntagResourceOutput struct {

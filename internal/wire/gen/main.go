@@ -185,6 +185,11 @@ func (g *gen) shapes() []byte {
 		for _, mn := range sortedKeys(s.Members) {
 			mem := s.Members[mn]
 			tag := mn + ",omitempty"
+			// An empty list or map the service built is sent as [] / {} (boto3 callers index
+			// it unchecked); only an unset (nil) one is left out.
+			if t := g.m.Shapes[mem.Shape].Type; t == "list" || t == "map" {
+				tag = mn + ",omitzero"
+			}
 			// Required output members are sent even when empty (e.g. an empty list as []).
 			if g.output[name] && contains(s.Required, mn) {
 				tag = mn
