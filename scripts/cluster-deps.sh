@@ -49,7 +49,7 @@ jars() {
   </dependencies>
 </project>
 POM
-	mvn -B -q -f "$work/pom.xml" dependency:copy-dependencies \
+	mvn -B -q -Dstyle.color=never -f "$work/pom.xml" dependency:copy-dependencies \
 		-DincludeArtifactIds=hadoop-aws,bundle -DoutputDirectory="$work/out"
 	# Replace the jars of another Hadoop version: glaux puts every jar of the dir on the classpath.
 	rm -f "$dir"/hadoop-aws-*.jar "$dir"/bundle-*.jar "$dir"/.hadoop-*

@@ -469,9 +469,16 @@ df = spark.range(0, 123457).selectExpr("id", "id % 7 AS k")
 df.repartition(4).write.mode("overwrite").parquet("s3a://data/numbers")
 back = spark.read.parquet("s3a://data/numbers")
 print("count", back.count(), "sum", back.groupBy().sum("id").collect()[0][0])
+print("s3 count", spark.read.parquet("s3://data/numbers").where("k = 3").count())
 `)
-	if got := completed(t, out, deps.aws, s3url, akid, secret); got != fmt.Sprintf("count 123457 sum %d\n", 123456*123457/2) {
-		t.Errorf("parquet on s3a: %q", got)
+	k3 := 0
+	for i := range 123457 {
+		if i%7 == 3 {
+			k3++
+		}
+	}
+	if got, want := completed(t, out, deps.aws, s3url, akid, secret), fmt.Sprintf("count 123457 sum %d\ns3 count %d\n", 123456*123457/2, k3); got != want {
+		t.Errorf("parquet on s3a: %q; want %q", got, want)
 	}
 	if ok, err := store.Exists(ctx, "s3://data/numbers/_SUCCESS"); !ok || err != nil {
 		t.Errorf("s3://data/numbers/_SUCCESS in the store: %v, %v", ok, err)
@@ -542,4 +549,53 @@ print("sum", sc.parallelize(range(24), 24).map(slow).sum())
 		t.Fatal(err)
 	}
 	waitSession(t, c, session, time.Minute, types.SessionStateTerminated)
+}
+
+// TestClusterFlags: the cluster and S3 flags parse, default and refuse as documented.
+func TestClusterFlags(t *testing.T) {
+	for _, k := range []string{"GLAUX_OBJECTS", "GLAUX_S3_ENDPOINT", "GLAUX_S3_ACCESS_KEY", "GLAUX_S3_SECRET_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
+		"GLAUX_S3_ADDR", "GLAUX_S3_PATH_STYLE", "GLAUX_SPARK_DRIVER_HOST", "GLAUX_S3A_JARS", "GLAUX_CREDENTIALS", "GLAUX_CREDENTIALS_FILE"} {
+		t.Setenv(k, "")
+		os.Unsetenv(k)
+	}
+	t.Setenv("GLAUX_CACHE_DIR", "/cache")
+	c, err := parseConfig(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Objects != "dir" || c.S3Addr != "127.0.0.1:4479" || c.S3AJars != "/cache/jars" || c.S3PathStyle || c.SparkDriverHost != "" {
+		t.Errorf("defaults: objects %q, s3-addr %q, s3a-jars %q, path style %v, driver host %q", c.Objects, c.S3Addr, c.S3AJars, c.S3PathStyle, c.SparkDriverHost)
+	}
+	c, err = parseConfig([]string{"--objects", "s3", "--s3-endpoint", "http://127.0.0.1:7070", "--s3-path-style", "--s3-access-key", "a", "--s3-secret-key", "b",
+		"--spark-master", "spark://127.0.0.1:7077", "--spark-driver-host", "127.0.0.1", "--s3-addr", ""})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Objects != "s3" || c.S3Endpoint != "http://127.0.0.1:7070" || !c.S3PathStyle || c.S3AccessKey != "a" || c.S3SecretKey != "b" || c.S3Addr != "" || c.SparkDriverHost != "127.0.0.1" {
+		t.Errorf("flags: %+v", c)
+	}
+	t.Setenv("GLAUX_OBJECTS", "s3")
+	t.Setenv("AWS_ACCESS_KEY_ID", "env-a")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "env-b")
+	t.Setenv("GLAUX_S3_PATH_STYLE", "1")
+	if c, err = parseConfig(nil); err != nil || c.S3AccessKey != "env-a" || c.S3SecretKey != "env-b" || !c.S3PathStyle {
+		t.Errorf("from the environment: %+v, %v", c, err)
+	}
+	os.Unsetenv("AWS_ACCESS_KEY_ID")
+	os.Unsetenv("AWS_SECRET_ACCESS_KEY")
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--objects", "s3"}, "--s3-access-key"},
+		{[]string{"--objects", "ftp"}, "--objects must be dir or s3"},
+		{[]string{"--objects", "dir", "--s3-addr", "0.0.0.0:4479"}, "test/test"},
+	} {
+		if _, err := parseConfig(tc.args); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("parseConfig(%v) = %v; want an error about %s", tc.args, err, tc.want)
+		}
+	}
+	if _, err := parseConfig([]string{"--objects", "dir", "--s3-addr", "0.0.0.0:4479", "--credentials", "AK:SK"}); err != nil {
+		t.Errorf("serving S3 beyond loopback with real credentials: %v", err)
+	}
 }

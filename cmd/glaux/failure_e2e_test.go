@@ -2,6 +2,11 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -131,8 +136,9 @@ func TestFailureBadSparkProperty(t *testing.T) {
 	for _, tc := range []struct {
 		name, key, value, reason string
 	}{
-		{"master", "spark.master", "bogus://x", "bogus://x"},
-		{"driver memory", "spark.driver.memory", "abc", ""},
+		// The reason must carry the JVM's own complaint, not only PySpark's JAVA_GATEWAY_EXITED.
+		{"master", "spark.master", "bogus://x", "Master must either be yarn or start with spark"},
+		{"driver memory", "spark.driver.memory", "abc", "Invalid maximum heap size: -Xmxabc"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			out, err := c.StartSession(ctx, &athena.StartSessionInput{WorkGroup: aws.String("bad"),
@@ -149,5 +155,111 @@ func TestFailureBadSparkProperty(t *testing.T) {
 			}
 			noRunnerOf(t, s, *out.SessionId)
 		})
+	}
+}
+
+// childServeEnv makes the test binary a plain `glaux serve` with these flags (see TestMain):
+// a server in its own process, which a test can kill as a crash would.
+const childServeEnv = "GLAUX_TEST_CHILD_SERVE"
+
+// childServe runs serve() with args and writes the bound address to the file named by the
+// --addr-file argument (the first one).
+func childServe(args string) int {
+	fields := strings.Fields(args)
+	addrFile, flags := fields[0], fields[1:]
+	cfg, err := parseConfig(flags)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "child glaux:", err)
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	ready := make(chan string, 1)
+	go func() {
+		addr := <-ready
+		os.WriteFile(addrFile+".tmp", []byte(addr), 0o600)
+		os.Rename(addrFile+".tmp", addrFile)
+	}()
+	if err := serve(ctx, cfg, ready); err != nil {
+		fmt.Fprintln(os.Stderr, "child glaux:", err)
+		return 1
+	}
+	return 0
+}
+
+// TestFailureCrash: glaux killed with SIGKILL mid-session. Its runners notice and exit on
+// their own (no runner outlives glaux), and the next glaux on the data dir fails the session
+// and its unfinished calculations, keeping the finished one and its objects.
+func TestFailureCrash(t *testing.T) {
+	py := testPython(t)
+	t.Parallel()
+	dir := t.TempDir()
+	addrFile := filepath.Join(t.TempDir(), "addr")
+	child := exec.Command(os.Args[0])
+	child.Env = append(os.Environ(), childServeEnv+"="+addrFile+" --addr 127.0.0.1:0 --data-dir "+dir+" --python "+py+" --memory-per-dpu 512 --log-level warn")
+	var logs strings.Builder
+	child.Stdout, child.Stderr = &logs, &logs
+	if err := child.Start(); err != nil {
+		t.Fatal(err)
+	}
+	killed := false
+	t.Cleanup(func() {
+		if !killed {
+			child.Process.Kill()
+			child.Wait()
+		}
+		// Stop what we started even when the test failed: the runners end on their own.
+		for range 300 {
+			if len(runnerProcesses(filepath.Join(dir, "scratch"))) == 0 {
+				return
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		t.Errorf("runners of the killed glaux are still alive: %v", runnerProcesses(filepath.Join(dir, "scratch")))
+	})
+	var addr []byte
+	for deadline := time.Now().Add(30 * time.Second); len(addr) == 0; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the child glaux did not start:\n%s", logs.String())
+		}
+		addr, _ = os.ReadFile(addrFile)
+	}
+	c := newClient("http://"+string(addr), "test", "test")
+	createSparkWorkGroup(t, c, "crash")
+	session := startIdleSession(t, c, "crash", nil)
+	done := runCalculation(t, c, session, "print('kept')")
+	running := startCalc(t, c, session, longSparkJob)
+	queued := startCalc(t, c, session, "print('never')")
+	waitCalcState(t, c, *running.CalculationExecutionId, types.CalculationExecutionStateRunning, 30*time.Second)
+
+	if err := child.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	child.Wait()
+	killed = true
+	crashed := time.Now()
+	for len(runnerProcesses(filepath.Join(dir, "scratch"))) > 0 {
+		if time.Since(crashed) > 30*time.Second {
+			t.Fatalf("runners outlived the killed glaux by 30s: %v", runnerProcesses(filepath.Join(dir, "scratch")))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Logf("runner and JVM gone %s after glaux was killed", time.Since(crashed).Round(100*time.Millisecond))
+
+	s := startServer(t, newConfig(t, dir))
+	st := getSession(t, s.Client, session).Status
+	t.Logf("session after the crash: %s %q", st.State, aws.ToString(st.StateChangeReason))
+	if st.State != types.SessionStateFailed || aws.ToString(st.StateChangeReason) == "" || st.EndDateTime == nil {
+		t.Errorf("session after the crash: %s %q", st.State, aws.ToString(st.StateChangeReason))
+	}
+	for _, id := range []string{*running.CalculationExecutionId, *queued.CalculationExecutionId} {
+		out := getCalc(t, s.Client, id)
+		if out.Status.State != types.CalculationExecutionStateFailed || aws.ToString(out.Status.StateChangeReason) == "" || out.Status.CompletionDateTime == nil {
+			t.Errorf("unfinished calculation after the crash: %s %q", out.Status.State, aws.ToString(out.Status.StateChangeReason))
+		}
+	}
+	kept := getCalc(t, s.Client, *done.CalculationExecutionId)
+	if stdout, _ := wantResult(t, s, kept); kept.Status.State != types.CalculationExecutionStateCompleted || stdout != "kept\n" {
+		t.Errorf("finished calculation after the crash: %s %q", kept.Status.State, stdout)
 	}
 }

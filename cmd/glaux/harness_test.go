@@ -288,6 +288,9 @@ func waitCalculation(t testing.TB, c *athena.Client, id string, timeout time.Dur
 
 // TestMain stops the shared Spark server after all tests, so no runner outlives the run.
 func TestMain(m *testing.M) {
+	if args, ok := os.LookupEnv(childServeEnv); ok {
+		os.Exit(childServe(args)) // this process is a glaux server that a test will kill
+	}
 	testHookService = func(cfg *Config, svc *glaux.Service) {
 		servicesMu.Lock()
 		defer servicesMu.Unlock()

@@ -151,7 +151,9 @@ func noRunnerOf(t testing.TB, s *testServer, session string) {
 func TestSessionLifecycle(t *testing.T) {
 	testPython(t)
 	t.Parallel()
-	s := startServer(t, newConfig(t, ""))
+	cfg := newConfig(t, "")
+	cfg.QueueDepth = 1
+	s := startServer(t, cfg)
 	c, ctx := s.Client, context.Background()
 	createSparkWorkGroup(t, c, "lifecycle")
 	ec := &types.EngineConfiguration{
@@ -170,9 +172,21 @@ func TestSessionLifecycle(t *testing.T) {
 	if started.State != types.SessionStateCreating {
 		t.Errorf("StartSession state %s, want CREATING", started.State)
 	}
-	// Spark takes seconds to start: the session is seen CREATING first.
+	// Spark takes seconds to start: the session is seen CREATING first, and queues
+	// calculations (up to QueueDepth behind the first) to run once it is IDLE.
 	if st := waitSession(t, c, id, time.Second, types.SessionStateCreating, types.SessionStateIdle); st.State != types.SessionStateCreating {
 		t.Errorf("first status %s, want CREATING", st.State)
+	}
+	early := []string{
+		*startCalc(t, c, id, `print(spark.conf.get("spark.sql.shuffle.partitions"))`).CalculationExecutionId,
+		*startCalc(t, c, id, `print("second")`).CalculationExecutionId,
+	}
+	_, err = c.StartCalculationExecution(ctx, &athena.StartCalculationExecutionInput{SessionId: aws.String(id), CodeBlock: aws.String("1")})
+	wantErr[*types.InvalidRequestException](t, err, "CREATING")
+	for _, cid := range early {
+		if got := getCalc(t, c, cid); got.Status.State != types.CalculationExecutionStateQueued {
+			t.Errorf("calculation sent to a CREATING session: %s, want QUEUED", got.Status.State)
+		}
 	}
 	st := waitSession(t, c, id, 3*time.Minute, types.SessionStateIdle, types.SessionStateFailed, types.SessionStateTerminated)
 	if st.State != types.SessionStateIdle {
@@ -203,10 +217,14 @@ func TestSessionLifecycle(t *testing.T) {
 	if got.Statistics == nil || aws.ToInt64(got.Statistics.DpuExecutionInMillis) <= 0 {
 		t.Errorf("Statistics of an active session: %+v", got.Statistics)
 	}
-	// The user's SparkProperties reached Spark.
-	if out := wantCompleted(t, s, id, `print(spark.conf.get("spark.sql.shuffle.partitions"))`); out != "3\n" {
-		t.Errorf("spark.sql.shuffle.partitions in the session: %q", out)
+	// The early calculations ran in order; the user's SparkProperties reached Spark.
+	for i, want := range []string{"3\n", "second\n"} {
+		out := waitCalculation(t, c, early[i], time.Minute)
+		if out.Status.State != types.CalculationExecutionStateCompleted || readObject(t, s, *out.Result.StdOutS3Uri) != want {
+			t.Errorf("calculation %d sent while CREATING: %s %q, want stdout %q", i+1, out.Status.State, aws.ToString(out.Status.StateChangeReason), want)
+		}
 	}
+	waitSession(t, c, id, 10*time.Second, types.SessionStateIdle)
 
 	// A long Spark job makes the session BUSY; terminating the session fails the job.
 	calc := startCalc(t, c, id, "import time\nsc.parallelize(range(10000), 1000).map(lambda x: time.sleep(0.1) or x).count()")

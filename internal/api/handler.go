@@ -38,6 +38,7 @@ type Handler struct {
 	verifier Verifier
 	log      *slog.Logger
 	newID    func() string
+	authz    *authorizer // nil: every valid key may do everything (authz.go)
 }
 
 // NewHandler returns the JSON API handler. verifier may not be nil: glaux always checks
@@ -89,7 +90,8 @@ func (h *Handler) serve(r *http.Request, op string) (any, error) {
 		}
 		return nil, &apiError{status: http.StatusBadRequest, Type: "SerializationException", Message: "Could not read the request body"}
 	}
-	if _, err := h.verifier.Verify(r, body); err != nil {
+	id, err := h.verifier.Verify(r, body)
+	if err != nil {
 		return nil, err
 	}
 	if !strings.HasPrefix(r.Header.Get("X-Amz-Target"), targetPrefix) || !wire.ModelOperations[op] {
@@ -99,6 +101,9 @@ func (h *Handler) serve(r *http.Request, op string) (any, error) {
 	if _, served := wire.Errors[op]; !served {
 		return nil, &apiError{status: http.StatusBadRequest, Type: "InvalidRequestException", AthenaErrorCode: "UNSUPPORTED_OPERATION",
 			Message: fmt.Sprintf("glaux serves the Athena for Apache Spark API; the operation %s is not supported", op)}
+	}
+	if err := h.authorize(r.Context(), id, op, body); err != nil {
+		return nil, err
 	}
 	return call(r.Context(), h.svc, op, body)
 }

@@ -65,6 +65,9 @@ func (s *Service) StartCalculationExecution(ctx context.Context, in *wire.StartC
 			return invalidState("Session %s is in the DEGRADED state; needs to be IDLE to accept Calculations.", sess.ID)
 		case ls.running != "" && len(ls.queue) >= s.cfg.QueueDepth:
 			return invalidState(busyMessage)
+		case ls.running == "" && len(ls.queue) > s.cfg.QueueDepth:
+			// Spark is not up yet: the first waiting calculation will run, the others queue behind it.
+			return invalidState("Session %s is in the %s state and already has %d calculations waiting.", sess.ID, sess.State, len(ls.queue))
 		}
 		now := s.now()
 		calc = &Calculation{
@@ -172,7 +175,9 @@ func (s *Service) finishCalculation(ctx context.Context, ls *liveSession, ev Run
 			s.endCalculation(c, wire.CalculationExecutionStateFailed, "The calculation's results could not be written: "+uploadErr.Error())
 		case ev.Status == "ok":
 			s.endCalculation(c, wire.CalculationExecutionStateCompleted, "")
-		case ev.Status == "aborted" && canceled:
+		case canceled:
+			// Stopped per request: however the code ended (KeyboardInterrupt, or the error of its
+			// cancelled Spark job), it was canceled.
 			s.endCalculation(c, wire.CalculationExecutionStateCanceled, "Calculation was canceled per request.")
 		case ev.Status == "aborted" && ls.terminating:
 			// The runner interrupts its calculation when told to shut down: say why, not "KeyboardInterrupt".

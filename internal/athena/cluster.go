@@ -152,6 +152,8 @@ func (s *Service) s3aConf() map[string]string {
 	out := map[string]string{}
 	if len(c.Jars) > 0 {
 		out["spark.jars"] = strings.Join(c.Jars, ",")
+		// Athena's own Spark reads s3:// paths; S3A serves them as well as s3a://.
+		out["spark.hadoop.fs.s3.impl"] = "org.apache.hadoop.fs.s3a.S3AFileSystem"
 	}
 	if c.Endpoint == "" && c.AccessKey == "" {
 		return out

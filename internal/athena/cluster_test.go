@@ -118,6 +118,7 @@ func TestS3AConf(t *testing.T) {
 	conf := e.svc.sparkConf(sess, t.TempDir())
 	want := map[string]string{
 		"spark.jars":                                   "/c/hadoop-aws-3.4.1.jar,/c/bundle-2.24.6.jar",
+		"spark.hadoop.fs.s3.impl":                      "org.apache.hadoop.fs.s3a.S3AFileSystem",
 		"spark.hadoop.fs.s3a.endpoint":                 "http://127.0.0.1:7070",
 		"spark.hadoop.fs.s3a.endpoint.region":          "eu-west-1",
 		"spark.hadoop.fs.s3a.path.style.access":        "true",

@@ -36,6 +36,10 @@ type Runner interface {
 	Terminate(ctx context.Context) error
 	// Executors reads the driver's and executors' states from Spark itself.
 	Executors(ctx context.Context) ([]ExecutorInfo, error)
+	// Bind hands a runner started ahead of time (the warm pool) to a session: it takes the
+	// session's identity and sets conf, Spark properties changeable at run time. The runner
+	// answers with EventBound.
+	Bind(sessionID, workGroup, engineVersion string, conf map[string]string) error
 	// Pid is the runner's process id (for logs and fault tests).
 	Pid() int
 }
@@ -48,6 +52,7 @@ const (
 	EventStarted  RunnerEventType = "started"  // a calculation began
 	EventProgress RunnerEventType = "progress" // a calculation's Spark progress changed
 	EventDone     RunnerEventType = "done"     // a calculation ended; its files are written
+	EventBound    RunnerEventType = "bound"    // a warm runner took a session (Reason: refusal)
 	EventExited   RunnerEventType = "exited"   // the runner process is gone (always the last event)
 )
 

@@ -282,6 +282,10 @@ func (s *Service) sparkConf(sess *Session, scratch string) map[string]string {
 // launch starts the runner of a new session; failures end the session FAILED.
 func (s *Service) launch(sess *Session) {
 	ls := &liveSession{id: sess.ID, dpus: sess.DPUs, canceling: map[string]bool{}, done: make(chan struct{})}
+	// Locked before it is published: a terminate (Close) must not see it without its runner,
+	// mark it terminating and leave the runner started next to run on.
+	ls.mu.Lock()
+	defer ls.mu.Unlock()
 	s.mu.Lock()
 	s.live[sess.ID] = ls
 	s.mu.Unlock()
@@ -290,8 +294,6 @@ func (s *Service) launch(sess *Session) {
 		SessionID: sess.ID, WorkGroup: sess.WorkGroup, EngineVersion: sess.EngineVersion,
 		SparkConf: s.sparkConf(sess, scratch), ScratchDir: scratch,
 	}
-	ls.mu.Lock()
-	defer ls.mu.Unlock()
 	r, err := s.runtime.Start(context.Background(), spec, func(ev RunnerEvent) { s.onEvent(ls, ev) })
 	if err != nil {
 		s.log.Error("runner did not start", "session", sess.ID, "err", err)

@@ -136,6 +136,11 @@ func (r *runner) Execute(calculationID, code, dir string) error {
 	return nil
 }
 
+// Bind hands a warm runner to a session; the runner answers with EventBound.
+func (r *runner) Bind(sessionID, workGroup, engineVersion string, conf map[string]string) error {
+	return r.send(command{Type: "bind", SessionID: sessionID, WorkGroup: workGroup, EngineVersion: engineVersion, Conf: conf}, executeWriteTimeout)
+}
+
 // send writes one command line. A write that fails part-way leaves a torn line on fd 3,
 // so the pipe is closed then: the runner sees EOF rather than garbage.
 func (r *runner) send(c command, timeout time.Duration) error {

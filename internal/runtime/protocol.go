@@ -9,10 +9,15 @@ import (
 
 // command is a line glaux writes to the runner's fd 3.
 type command struct {
-	Type string `json:"type"` // "execute" or "shutdown"
+	Type string `json:"type"` // "execute", "bind" or "shutdown"
 	ID   string `json:"id,omitempty"`
 	Code string `json:"code,omitempty"`
 	Dir  string `json:"dir,omitempty"`
+	// bind: the session a warm runner now serves, and run-time Spark properties to set.
+	SessionID     string            `json:"session_id,omitempty"`
+	WorkGroup     string            `json:"workgroup,omitempty"`
+	EngineVersion string            `json:"engine_version,omitempty"`
+	Conf          map[string]string `json:"conf,omitempty"`
 }
 
 // message is a line the runner writes to fd 4; fields are set according to Type.
@@ -27,6 +32,7 @@ type message struct {
 	Status       string  `json:"status"`
 	EName        string  `json:"ename"`
 	EValue       string  `json:"evalue"`
+	Error        string  `json:"error"` // bound
 }
 
 func encodeCommand(c command) ([]byte, error) {
@@ -58,6 +64,8 @@ func (m message) event() (ev athena.RunnerEvent, ok bool) {
 		return athena.RunnerEvent{Type: athena.EventStarted, CalculationID: m.ID}, true
 	case "progress":
 		return athena.RunnerEvent{Type: athena.EventProgress, CalculationID: m.ID, Progress: m.Text, Fraction: m.Fraction}, true
+	case "bound":
+		return athena.RunnerEvent{Type: athena.EventBound, Reason: m.Error}, true
 	case "done":
 		return athena.RunnerEvent{Type: athena.EventDone, CalculationID: m.ID, Status: m.Status, EName: m.EName, EValue: m.EValue}, true
 	}

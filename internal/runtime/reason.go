@@ -15,6 +15,17 @@ import (
 // exitReasonLocked explains the runner's end for EventExited; callers hold r.mu.
 // Order matters: the runner's own account of a failed start beats the bare exit status.
 func (r *runner) exitReasonLocked(waitErr error) string {
+	reason := r.rawExitReasonLocked(waitErr)
+	if strings.Contains(reason, "JAVA_GATEWAY_EXITED") {
+		// PySpark only says the JVM died; the JVM's own complaint is in the log.
+		if why := jvmComplaint(r.logPath); why != "" {
+			return clip(why + " (Java gateway exited)")
+		}
+	}
+	return reason
+}
+
+func (r *runner) rawExitReasonLocked(waitErr error) string {
 	if r.timedOut != "" {
 		return withDetail(r.timedOut, logTail(r.logPath))
 	}
@@ -76,6 +87,30 @@ func logTail(path string) string {
 	}
 	lines := bytes.Split(bytes.TrimRight(b, "\r\n\t "), []byte("\n"))
 	return strings.TrimSpace(string(lines[len(lines)-1]))
+}
+
+// jvmComplaint finds the line in which the JVM (spark-submit, the launcher or Java itself)
+// said why it would not start, e.g. "Invalid maximum heap size: -Xmxabc" or
+// "Exception in thread "main" org.apache.spark.SparkException: Master must ...".
+func jvmComplaint(path string) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return ""
+	}
+	if len(b) > 64<<10 {
+		b = b[len(b)-64<<10:]
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		line = strings.TrimSpace(line)
+		switch {
+		case strings.HasPrefix(line, "Traceback"), strings.HasPrefix(line, "File "), strings.Contains(line, "JAVA_GATEWAY_EXITED"):
+			continue
+		case strings.HasPrefix(line, "Error"), strings.HasPrefix(line, "Exception in thread"),
+			strings.HasPrefix(line, "Invalid "), strings.Contains(line, "Exception: "):
+			return line
+		}
+	}
+	return ""
 }
 
 // clip keeps a reason within StateChangeReason's 1024 characters, on a rune boundary.

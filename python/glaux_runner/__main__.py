@@ -25,9 +25,11 @@ log = logging.getLogger("glaux_runner")
 
 
 class Runner:
-    def __init__(self, channel, engine, spark, shell):
+    def __init__(self, channel, engine, spark, shell, session):
         self.channel = channel
         self.engine = engine
+        self.spark = spark
+        self.session = session
         self.sc = spark.sparkContext
         self.shell = shell
         self.interrupter = Interrupter(functools.partial(engine.cancel, self.sc))
@@ -39,6 +41,8 @@ class Runner:
         while (command := commands.get()) is not None:
             if command["type"] == "execute":
                 self.execute(command)
+            elif command["type"] == "bind":
+                self.bind(command)
             elif command["type"] == "shutdown":
                 return
             else:
@@ -55,6 +59,23 @@ class Runner:
         time.sleep(EXIT_GRACE)
         log.error("still running %ss after glaux went away; exiting", EXIT_GRACE)
         os._exit(1)
+
+    def bind(self, command):
+        """A warm runner is handed to a session: it takes the session's identity and applies
+        the session's Spark properties that can change at run time."""
+        self.session.id = command.get("session_id", "")
+        self.session.workgroup = command.get("workgroup", "")
+        self.session.engine_version = command.get("engine_version", "")
+        self.session.started = datetime.datetime.now(datetime.timezone.utc)
+        try:
+            for key, value in (command.get("conf") or {}).items():
+                self.spark.conf.set(key, value)
+        except Exception as e:
+            log.exception("binding to session %s", self.session.id)
+            self.channel.send("bound", error=f"{type(e).__name__}: {_without_java_frames(str(e))}")
+            return
+        log.info("bound to session %s", self.session.id)
+        self.channel.send("bound")
 
     def execute(self, command):
         calculation_id = command["id"]
@@ -110,7 +131,7 @@ def main():
         shell = Shell.create({"spark": spark, "sc": sc, "SparkSession": engine.SparkSession, "SparkContext": engine.SparkContext})
         magics.register(shell, spark, session)
         dataframes.register_formatter(shell)
-        runner = Runner(channel, engine, spark, shell)
+        runner = Runner(channel, engine, spark, shell, session)
     except Exception as e:
         log.exception("the session did not start")
         channel.send("failed", ename=type(e).__name__, evalue=_without_java_frames(str(e)))

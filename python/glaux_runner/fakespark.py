@@ -11,6 +11,11 @@ class SparkConf:
     def get(self, key, default=None):
         return self._conf.get(key, default)
 
+    def set(self, key, value):
+        if key.startswith("spark.master") or key == "spark.sql.warehouse.dir":
+            raise ValueError(f"Cannot modify the value of a static config: {key}")
+        self._conf[key] = value
+
 
 class DataFrame:
     def __init__(self, n):

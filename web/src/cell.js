@@ -67,11 +67,11 @@ export class Cell {
           keymap.of([...closeBracketsKeymap, ...defaultKeymap, ...historyKeymap, indentWithTab]),
           this.type === 'code' ? python() : [],
           EditorView.lineWrapping,
+          EditorView.editorAttributes.of({ class: 'editor' }),
           EditorView.updateListener.of((u) => { if (u.docChanged) this.nb.changed(); if (u.focusChanged && u.view.hasFocus) this.nb.select(this); }),
         ],
       }),
     });
-    this.view.dom.classList.add('editor');
     if (this.type === 'markdown') {
       this.rendered = el('div', 'markdown rendered');
       this.rendered.ondblclick = () => this.edit();
@@ -186,19 +186,24 @@ export class Cell {
     this.progress.lastChild.textContent = label || '';
   }
 
-  // The calculation that ran the cell, and its result objects (s3:// URIs).
+  // The calculation that ran the cell, and where its result objects are (s3:// URIs).
   showCalculation(g) {
     this.calcId = g && g.calculation_id;
     this.calc.replaceChildren();
     if (!g) return;
     this.calc.append('Calculation ', el('code', 'calc-id', g.calculation_id));
     if (g.state) this.calc.append(' ', el('span', `state ${g.state}`, g.state));
+    if (!g.result) return;
+    const dir = g.result.slice(0, g.result.lastIndexOf('/') + 1);
+    this.calc.append(' · results in ', el('code', 'dir', dir));
     for (const name of ['stdout', 'stderr', 'result']) {
-      if (!g[name]) continue;
-      const c = el('code', 'uri', g[name]);
-      c.title = 'Copy';
-      c.onclick = () => navigator.clipboard && navigator.clipboard.writeText(g[name]);
-      this.calc.append(` · ${name} `, c);
+      const uri = g[name];
+      if (!uri) continue;
+      const c = el('code', 'uri', uri.startsWith(dir) ? uri.slice(dir.length) : uri);
+      c.title = `${uri} (click to copy)`;
+      c.dataset.uri = uri;
+      c.onclick = () => navigator.clipboard && navigator.clipboard.writeText(uri);
+      this.calc.append(' ', c);
     }
   }
 

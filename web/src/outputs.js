@@ -53,7 +53,7 @@ function renderBundle(data) {
 // The frame reports its content's height so that it grows to fit, without scroll bars.
 const FRAME_HEAD = `<meta charset="utf-8"><style>
 body{margin:0;padding:2px 0;font:13px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;color:#1f2328;overflow-x:auto;overflow-y:hidden}
-table{border-collapse:collapse;font-size:12.5px;font-variant-numeric:tabular-nums}
+table{border:none;border-collapse:collapse;font-size:12.5px;font-variant-numeric:tabular-nums}
 th,td{padding:4px 10px;border:none;border-bottom:1px solid #e3e6ea;text-align:right;white-space:nowrap}
 thead th{border-bottom:2px solid #b8bfc7;font-weight:600}tbody tr:nth-child(odd){background:#f6f8fa}
 tbody tr:hover{background:#eaf2fd}p{margin:.4em 0}</style>

@@ -75,6 +75,10 @@ func run(o options) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	defer stopAll()
+	go func() {
+		<-ctx.Done() // Ctrl-C: stopping what runs also unblocks whatever waits for it
+		stopAll()
+	}()
 
 	keep := o.work != ""
 	if o.work == "" {

@@ -1,0 +1,137 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/athena"
+	"github.com/aws/aws-sdk-go-v2/service/athena/types"
+)
+
+// The notebook page in headless Chromium on a real Spark session: web/test/browser.test.mjs
+// runs cells, interrupts one and saves; this test prepares the session through the SDK and
+// checks afterwards what the SDK sees. Needs node, web/node_modules (npm ci --prefix web) and
+// Chromium (/usr/bin/chromium or $CHROMIUM). GLAUX_SCREENSHOT=<png> keeps a screenshot.
+func TestNotebookInBrowser(t *testing.T) {
+	testPython(t)
+	root, _ := filepath.Abs("../..")
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Fatal("node is not installed: the notebook browser test needs Node.js")
+	}
+	if _, err := os.Stat(filepath.Join(root, "web/node_modules/playwright-core")); err != nil {
+		t.Fatal("web/node_modules/playwright-core is missing: run `npm ci --prefix web`")
+	}
+	chromium := os.Getenv("CHROMIUM")
+	if chromium == "" {
+		chromium = "/usr/bin/chromium"
+	}
+	if _, err := os.Stat(chromium); err != nil {
+		t.Fatalf("Chromium is not at %s: `apt-get install -y chromium`, or set CHROMIUM", chromium)
+	}
+
+	cfg := newConfig(t, "")
+	s := startServer(t, cfg)
+	createSparkWorkGroup(t, s.Client, "browser")
+	sid, notebookID := startNotebookSession(t, s, "browser")
+	notebookURL, token := presignedURL(t, s, sid)
+	base := strings.TrimSuffix(notebookURL, token)
+	refused, _ := json.Marshal([]string{
+		base + signToken(t, cfg, sid, time.Now().Add(-time.Minute)), // expired
+		base + tamperToken(t, token),
+	})
+	shot := os.Getenv("GLAUX_SCREENSHOT")
+	if shot == "" {
+		shot = filepath.Join(t.TempDir(), "notebook.png")
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, node, "web/test/browser.test.mjs")
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "GLAUX_NOTEBOOK_URL="+notebookURL, "GLAUX_REFUSED_URLS="+string(refused), "CHROMIUM="+chromium, "GLAUX_SCREENSHOT="+shot)
+	cmd.WaitDelay = 10 * time.Second
+	out, err := cmd.CombinedOutput()
+	t.Logf("browser:\n%s", out)
+	if err != nil {
+		t.Fatalf("the browser test failed: %v", err)
+	}
+	if st, err := os.Stat(shot); err != nil || st.Size() < 10_000 {
+		t.Errorf("screenshot %s: %v", shot, err)
+	}
+
+	// The saved notebook holds the cells and their outputs.
+	exp, err := s.Client.ExportNotebook(ctx, &athena.ExportNotebookInput{NotebookId: aws.String(notebookID)})
+	if err != nil {
+		t.Fatalf("ExportNotebook: %v", err)
+	}
+	var nb struct {
+		NBFormat int `json:"nbformat"`
+		Cells    []struct {
+			CellType string            `json:"cell_type"`
+			Source   []string          `json:"source"`
+			Outputs  []json.RawMessage `json:"outputs"`
+		} `json:"cells"`
+	}
+	if err := json.Unmarshal([]byte(aws.ToString(exp.Payload)), &nb); err != nil || nb.NBFormat != 4 || len(nb.Cells) < 6 {
+		t.Fatalf("exported notebook (%v): %.400s", err, aws.ToString(exp.Payload))
+	}
+	cell := func(i int) (string, string) {
+		return strings.Join(nb.Cells[i].Source, ""), string(joinRaw(nb.Cells[i].Outputs))
+	}
+	checks := []struct {
+		i                   int
+		typ, source, output string
+	}{
+		{0, "markdown", "# NYC taxi trips", ""},
+		{1, "code", "spark.range(5).count()", `"text/plain":"5"`},
+		{2, "code", "spark.sql(", "<table"},
+		{3, "code", "import matplotlib", `"image/png":"iVBOR`},
+		{4, "code", "{}['missing']", `"ename":"KeyError"`},
+		{5, "code", "sc.parallelize", `"ename":"KeyboardInterrupt"`},
+	}
+	for _, c := range checks {
+		src, outs := cell(c.i)
+		if nb.Cells[c.i].CellType != c.typ || !strings.Contains(src, c.source) || !strings.Contains(outs, c.output) {
+			t.Errorf("cell %d: %s %q, outputs %.300s; want %s %q with %q", c.i, nb.Cells[c.i].CellType, src, outs, c.typ, c.source, c.output)
+		}
+	}
+
+	// Every code cell run was a calculation of the session.
+	list, err := s.Client.ListCalculationExecutions(ctx, &athena.ListCalculationExecutionsInput{SessionId: aws.String(sid)})
+	if err != nil {
+		t.Fatalf("ListCalculationExecutions: %v", err)
+	}
+	states := map[types.CalculationExecutionState]int{}
+	codes := map[string]bool{}
+	for _, c := range list.Calculations {
+		states[c.Status.State]++
+		code, err := s.Client.GetCalculationExecutionCode(ctx, &athena.GetCalculationExecutionCodeInput{CalculationExecutionId: c.CalculationExecutionId})
+		if err == nil {
+			codes[aws.ToString(code.CodeBlock)] = true
+		}
+	}
+	if len(list.Calculations) != 5 || states[types.CalculationExecutionStateCompleted] != 3 || states[types.CalculationExecutionStateFailed] != 1 || states[types.CalculationExecutionStateCanceled] != 1 {
+		t.Errorf("calculations by state: %v (of %d)", states, len(list.Calculations))
+	}
+	if !codes["spark.range(5).count()"] {
+		t.Errorf("no calculation ran spark.range(5).count(): %v", codes)
+	}
+}
+
+// joinRaw is the outputs as compact JSON, one after the other.
+func joinRaw(parts []json.RawMessage) []byte {
+	var out bytes.Buffer
+	for _, p := range parts {
+		json.Compact(&out, p)
+	}
+	return out.Bytes()
+}
