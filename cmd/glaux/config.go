@@ -27,6 +27,7 @@ type Config struct {
 	MaxSessions    int
 	MaxDPUs        int
 	QueueDepth     int
+	WarmPool       int // runners kept warm for StartSession
 	OutputLocation string
 	SparkStart     time.Duration
 	LogLevel       string
@@ -102,6 +103,7 @@ func parseConfig(args []string) (*Config, error) {
 	fs.IntVar(&c.MemoryMBPerDPU, "memory-per-dpu", envInt("GLAUX_MEMORY_PER_DPU", 1024), "memory in MiB one DPU stands for (GLAUX_MEMORY_PER_DPU)")
 	fs.IntVar(&c.MaxSessions, "max-sessions", envInt("GLAUX_MAX_SESSIONS", 4), "active sessions at most; 0 for no cap (GLAUX_MAX_SESSIONS)")
 	fs.IntVar(&c.MaxDPUs, "max-dpus", envInt("GLAUX_MAX_DPUS", 0), "DPUs held by active sessions at most; 0 for no cap (GLAUX_MAX_DPUS)")
+	fs.IntVar(&c.WarmPool, "warm-pool", envInt("GLAUX_WARM_POOL", 1), "runners kept with Spark started, ready for the next StartSession; 0 disables the pool (GLAUX_WARM_POOL)")
 	fs.IntVar(&c.QueueDepth, "queue-depth", envInt("GLAUX_QUEUE_DEPTH", 100), "calculations that may queue behind a running one, per session (GLAUX_QUEUE_DEPTH)")
 	fs.StringVar(&c.OutputLocation, "default-output-location", env("GLAUX_DEFAULT_OUTPUT_LOCATION", "s3://glaux-results/"), "results location of workgroups without one (GLAUX_DEFAULT_OUTPUT_LOCATION)")
 	fs.DurationVar(&c.SparkStart, "spark-start-timeout", 3*time.Minute, "how long a session's Spark may take to start")

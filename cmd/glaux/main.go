@@ -112,7 +112,7 @@ func serve(ctx context.Context, cfg *Config, ready chan<- string) error {
 		MaxSessions: cfg.MaxSessions, MaxSessionDPUs: cfg.MaxDPUs, QueueDepth: cfg.QueueDepth,
 		ScratchDir: filepath.Join(cfg.DataDir, "scratch"), SparkMaster: cfg.SparkMaster,
 		DPUSizes: []int32{1}, NotebookVersion: "Athena notebook version 1",
-		PublicURL: endpoint, TokenSecret: secret,
+		PublicURL: endpoint, TokenSecret: secret, WarmPool: cfg.WarmPool,
 		SparkDriverHost: cfg.SparkDriverHost, S3A: s3a,
 	}, athena.Deps{
 		Store: db, Objects: objs,
@@ -128,6 +128,7 @@ func serve(ctx context.Context, cfg *Config, ready chan<- string) error {
 	if err := svc.Recover(ctx); err != nil {
 		return fmt.Errorf("recovering sessions: %w", err)
 	}
+	svc.StartPool()
 	verifier := &sigv4.Verifier{Creds: sigv4.StaticCredentials(cfg.Credentials), Service: "athena"}
 	// The notebook page behind CreatePresignedNotebookUrl lives under /notebook/; everything
 	// else, and every request with X-Amz-Target, is the JSON API.

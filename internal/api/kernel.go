@@ -224,7 +224,7 @@ func (k *kernel) execute(ctx context.Context, m *jmsg) (status string) {
 	}
 	e := doc.Error
 	if e == nil {
-		e = &resultError{EName: "Error", EValue: deref(calc.Status.StateChangeReason)}
+		e = &resultError{EName: "Error", EValue: strValue(calc.Status.StateChangeReason)}
 		if name, value, ok := strings.Cut(e.EValue, ": "); ok && !strings.Contains(name, " ") {
 			e.EName, e.EValue = name, value
 		}
@@ -259,7 +259,7 @@ func (k *kernel) follow(ctx context.Context, m *jmsg, id string, meta map[string
 			return nil, sent
 		}
 		state := *calc.Status.State
-		if p := deref(calc.Statistics.Progress); p != progress {
+		if p := strValue(calc.Statistics.Progress); p != progress {
 			progress = p
 			k.send(ctx, "iopub", "glaux_progress", m, map[string]any{"calculation_id": id, "state": state, "text": p, "fraction": progressFraction(state, p)}, meta)
 		}
@@ -383,7 +383,7 @@ func (k *kernel) watchSession(ctx context.Context) {
 		st, err := k.h.svc.GetSessionStatus(ctx, &wire.GetSessionStatusRequest{SessionId: &k.sid})
 		if err == nil && *st.Status.State != last {
 			last = *st.Status.State
-			k.send(ctx, "iopub", "glaux_session", nil, map[string]any{"session_id": k.sid, "state": last, "reason": deref(st.Status.StateChangeReason)}, nil)
+			k.send(ctx, "iopub", "glaux_session", nil, map[string]any{"session_id": k.sid, "state": last, "reason": strValue(st.Status.StateChangeReason)}, nil)
 		}
 		select {
 		case <-ctx.Done():
@@ -438,7 +438,7 @@ func (h *NotebookHandler) nextCount(sid string, count bool) int {
 	return h.counts[sid]
 }
 
-func deref(p *string) string {
+func strValue(p *string) string {
 	if p == nil {
 		return ""
 	}

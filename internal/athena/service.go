@@ -42,6 +42,8 @@ type Config struct {
 	PublicURL string
 	// TokenSecret signs presigned notebook tokens; kept per installation.
 	TokenSecret []byte
+	// WarmPool is how many runners with Spark up wait for sessions (0 disables the pool).
+	WarmPool int
 	// Cluster and S3A settings (cluster.go, docs/cluster.md).
 	// SparkDriverHost is the address a cluster's executors reach session drivers at (""
 	// lets Spark choose; 127.0.0.1 for a master on loopback).
@@ -65,6 +67,7 @@ type Service struct {
 
 	mu   sync.Mutex
 	live map[string]*liveSession // sessions with a runner, by session id
+	pool pool
 	// wg tracks background work (result uploads, runner events) for Close.
 	wg sync.WaitGroup
 }

@@ -56,6 +56,9 @@ type liveSession struct {
 	ready       bool
 	executors   []ExecutorInfo // last snapshot, kept for ListExecutors after the end
 	done        chan struct{}  // closed when the runner has exited and the session is final
+	spec        RunnerSpec     // how to start its runner cold
+	warm        *warmRunner    // the pooled runner it took, until bound
+	bound       chan struct{}  // closed when a warm runner confirmed (or refused) the session
 }
 
 func (s *Service) liveSession(id string) *liveSession {
@@ -137,14 +140,25 @@ func (s *Service) StartSession(ctx context.Context, in *wire.StartSessionRequest
 		return nil, err
 	}
 	if existing != "" {
-		st, err := s.GetSessionStatus(ctx, &wire.GetSessionStatusRequest{SessionId: &existing})
-		if err != nil {
-			return nil, err
-		}
-		return &wire.StartSessionResponse{SessionId: &existing, State: st.Status.State}, nil
+		return s.startedState(ctx, existing)
 	}
-	s.launch(sess)
+	if bound := s.launch(sess); bound != nil {
+		// A warm runner: answer IDLE at once (binding takes milliseconds).
+		select {
+		case <-bound:
+		case <-time.After(5 * time.Second):
+		}
+		return s.startedState(ctx, sess.ID)
+	}
 	return &wire.StartSessionResponse{SessionId: &sess.ID, State: ptr(wire.SessionStateCreating)}, nil
+}
+
+func (s *Service) startedState(ctx context.Context, id string) (*wire.StartSessionResponse, error) {
+	sess, err := s.getSession(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return &wire.StartSessionResponse{SessionId: &sess.ID, State: &sess.State}, nil
 }
 
 // checkEngineConfiguration applies the rules the model cannot express.
@@ -251,15 +265,25 @@ func (s *Service) sessionARN(wg, id string) string {
 // sparkConf is the Spark configuration of a session: server defaults, DPU sizing, then the
 // user's SparkProperties, which win.
 func (s *Service) sparkConf(sess *Session, scratch string) map[string]string {
+	conf := s.baseSparkConf(sess, scratch)
+	for k, v := range sess.EngineConfiguration.SparkProperties {
+		conf[k] = v
+	}
+	return conf
+}
+
+// baseSparkConf is a session's Spark configuration before its own SparkProperties.
+func (s *Service) baseSparkConf(sess *Session, scratch string) map[string]string {
 	conf := map[string]string{
-		"spark.master":                  s.cfg.SparkMaster,
-		"spark.app.name":                "glaux-" + sess.ID,
-		"spark.driver.memory":           strconv.Itoa(s.cfg.MemoryMBPerDPU) + "m",
-		"spark.driver.cores":            strconv.Itoa(s.cfg.CoresPerDPU),
-		"spark.ui.enabled":              "true",
-		"spark.ui.port":                 "0",
-		"spark.ui.showConsoleProgress":  "false",
-		"spark.sql.warehouse.dir":       filepath.Join(s.cfg.ScratchDir, "warehouse", sess.WorkGroup),
+		"spark.master":                 s.cfg.SparkMaster,
+		"spark.app.name":               "glaux-" + sess.ID,
+		"spark.driver.memory":          strconv.Itoa(s.cfg.MemoryMBPerDPU) + "m",
+		"spark.driver.cores":           strconv.Itoa(s.cfg.CoresPerDPU),
+		"spark.ui.enabled":             "true",
+		"spark.ui.port":                "0",
+		"spark.ui.showConsoleProgress": "false",
+		// One warehouse for the installation: a warm runner cannot move it (a static conf).
+		"spark.sql.warehouse.dir":       filepath.Join(s.cfg.ScratchDir, "warehouse"),
 		"spark.driver.extraJavaOptions": "-Dderby.system.home=" + filepath.Join(scratch, "derby"),
 		// Java ignores TMPDIR: keep Spark's shuffle and temp files in the session's scratch.
 		"spark.local.dir": filepath.Join(scratch, "spark-local"),
@@ -273,14 +297,12 @@ func (s *Service) sparkConf(sess *Session, scratch string) map[string]string {
 	for k, v := range s.clusterConf(sess, conf) { // workgroup, cluster executors, S3A: cluster.go
 		conf[k] = v
 	}
-	for k, v := range sess.EngineConfiguration.SparkProperties {
-		conf[k] = v
-	}
 	return conf
 }
 
-// launch starts the runner of a new session; failures end the session FAILED.
-func (s *Service) launch(sess *Session) {
+// launch starts the runner of a new session, from the warm pool when it can (then the
+// returned channel closes once the runner took the session); failures end it FAILED.
+func (s *Service) launch(sess *Session) (bound <-chan struct{}) {
 	ls := &liveSession{id: sess.ID, dpus: sess.DPUs, canceling: map[string]bool{}, done: make(chan struct{})}
 	// Locked before it is published: a terminate (Close) must not see it without its runner,
 	// mark it terminating and leave the runner started next to run on.
@@ -290,18 +312,34 @@ func (s *Service) launch(sess *Session) {
 	s.live[sess.ID] = ls
 	s.mu.Unlock()
 	scratch := filepath.Join(s.cfg.ScratchDir, "sessions", sess.ID)
-	spec := RunnerSpec{
+	ls.spec = RunnerSpec{
 		SessionID: sess.ID, WorkGroup: sess.WorkGroup, EngineVersion: sess.EngineVersion,
 		SparkConf: s.sparkConf(sess, scratch), ScratchDir: scratch,
 	}
-	r, err := s.runtime.Start(context.Background(), spec, func(ev RunnerEvent) { s.onEvent(ls, ev) })
+	ls.bound = make(chan struct{})
+	if s.bindWarm(ls, sess, s.baseSparkConf(sess, scratch)) {
+		return ls.bound
+	}
+	s.startCold(ls)
+	return nil
+}
+
+// startCold starts a fresh runner for ls. Called with ls.mu held.
+func (s *Service) startCold(ls *liveSession) {
+	// Pooled runners yield to sessions when the caps are reached.
+	for _, total := s.PoolSize(); total > 0 && !s.roomFor(total); _, total = s.PoolSize() {
+		if !s.evictWarm() {
+			break
+		}
+	}
+	r, err := s.runtime.Start(context.Background(), ls.spec, func(ev RunnerEvent) { s.onEvent(ls, ev) })
 	if err != nil {
-		s.log.Error("runner did not start", "session", sess.ID, "err", err)
+		s.log.Error("runner did not start", "session", ls.id, "err", err)
 		s.finishSession(ls, wire.SessionStateFailed, "The Spark driver could not be started: "+err.Error())
 		return
 	}
 	ls.runner = r
-	s.log.Info("session starting", "session", sess.ID, "workgroup", sess.WorkGroup, "pid", r.Pid())
+	s.log.Info("session starting", "session", ls.id, "workgroup", ls.spec.WorkGroup, "pid", r.Pid())
 }
 
 // onEvent applies one runner event. Events of a runner arrive in order from one goroutine.
@@ -333,6 +371,8 @@ func (s *Service) onEvent(ls *liveSession, ev RunnerEvent) {
 		s.updateCalculation(ctx, ev.CalculationID, func(c *Calculation) {
 			c.Progress = truncate(ev.Progress, 1024)
 		})
+	case EventBound:
+		s.onBound(ls, ev)
 	case EventDone:
 		s.finishCalculation(ctx, ls, ev)
 		s.dispatch(ctx, ls)
@@ -383,6 +423,7 @@ func (s *Service) finishSession(ls *liveSession, state, reason string) {
 	default:
 		close(ls.done)
 	}
+	go s.fillPool() // the session's room may go back to the pool
 }
 
 // updateSession changes a stored session in one transaction; LastModifiedTime is now.
@@ -666,6 +707,7 @@ func (s *Service) expireIdle(ctx context.Context) {
 // Close terminates every live session's runner and waits for them to be gone, so that
 // no runner outlives glaux.
 func (s *Service) Close(ctx context.Context) {
+	s.closePool()
 	s.mu.Lock()
 	list := make([]*liveSession, 0, len(s.live))
 	for _, ls := range s.live {

@@ -4,6 +4,9 @@ milliseconds without Java or a PySpark import. They mirror the real API where te
 import os
 
 
+_STATIC = {"spark.sql.warehouse.dir", "spark.sql.filesourceTableRelationCacheSize"}
+
+
 class SparkConf:
     def __init__(self, conf):
         self._conf = dict(conf)
@@ -12,7 +15,8 @@ class SparkConf:
         return self._conf.get(key, default)
 
     def set(self, key, value):
-        if key.startswith("spark.master") or key == "spark.sql.warehouse.dir":
+        # As Spark does for static properties (a few real ones, for the warm-pool tests).
+        if key.startswith("spark.master") or key in _STATIC:
             raise ValueError(f"Cannot modify the value of a static config: {key}")
         self._conf[key] = value
 
