@@ -61,7 +61,7 @@ tbody tr:hover{background:#eaf2fd}p{margin:.4em 0}</style>
 
 export function htmlFrame(html) {
   const f = el('iframe', 'html-output');
-  f.setAttribute('sandbox', 'allow-scripts allow-same-origin');
+  f.setAttribute('sandbox', 'allow-scripts');
   f.setAttribute('title', 'HTML output');
   f.srcdoc = `<!doctype html><html><head>${FRAME_HEAD}</head><body>${html}</body></html>`;
   return f;
