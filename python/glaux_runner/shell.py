@@ -188,7 +188,8 @@ class _Stream(io.TextIOBase):
     def capturing(self, path):
         self.install()  # again: a calculation may have replaced it
         # backslashreplace: user text with lone surrogates must not break the capture.
-        with open(path, "w", encoding="utf-8", errors="backslashreplace") as self._file:
+        # Line-buffered: the notebook page streams the file while the cell runs.
+        with open(path, "w", encoding="utf-8", errors="backslashreplace", buffering=1) as self._file:
             try:
                 yield
             finally:
