@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"os/user"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -46,6 +47,9 @@ type Config struct {
 	S3Addr string
 	// S3AddrSet says --s3-addr or GLAUX_S3_ADDR was given: then failing to bind it is fatal.
 	S3AddrSet bool
+	// Security (docs/security.md).
+	PolicyFile string // principals' IAM-style policies; "" lets every valid key do everything
+	RunnerUser string // OS user whose subordinate ids runners run as; "" runs them as glaux's user
 }
 
 // defaultCacheDir is where scripts/cluster-deps.sh puts what it fetches.
@@ -119,6 +123,9 @@ func parseConfig(args []string) (*Config, error) {
 	fs.StringVar(&c.S3SecretKey, "s3-secret-key", env("GLAUX_S3_SECRET_KEY", os.Getenv("AWS_SECRET_ACCESS_KEY")), "secret key of the S3 store (GLAUX_S3_SECRET_KEY, else AWS_SECRET_ACCESS_KEY)")
 	fs.StringVar(&c.S3AJars, "s3a-jars", env("GLAUX_S3A_JARS", filepath.Join(defaultCacheDir(), "jars")), "directory whose jars (hadoop-aws and the AWS SDK bundle, fetched by scripts/cluster-deps.sh) give sessions s3:// and s3a:// with --objects s3 (GLAUX_S3A_JARS)")
 	fs.StringVar(&c.S3Addr, "s3-addr", env("GLAUX_S3_ADDR", "127.0.0.1:4479"), "listen address serving the dir backend's objects over S3, read-only; empty disables (GLAUX_S3_ADDR)")
+	// Security (docs/security.md).
+	fs.StringVar(&c.PolicyFile, "policy-file", env("GLAUX_POLICY_FILE", ""), "JSON file of principals: their access keys and IAM-style policies; without it every valid key may do everything (GLAUX_POLICY_FILE)")
+	fs.StringVar(&c.RunnerUser, "runner-user", env("GLAUX_RUNNER_USER", defaultRunnerUser()), "OS user session runners run as, each under subordinate ids of its own (glaux must run as root); default glaux-runner when glaux runs as root and that user exists; '' runs them as glaux's own user (GLAUX_RUNNER_USER)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -204,4 +211,15 @@ func loopback(addr string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// defaultRunnerUser is glaux-runner when glaux runs as root and that user exists.
+func defaultRunnerUser() string {
+	if os.Geteuid() != 0 {
+		return ""
+	}
+	if _, err := user.Lookup("glaux-runner"); err != nil {
+		return ""
+	}
+	return "glaux-runner"
 }

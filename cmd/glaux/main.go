@@ -21,6 +21,7 @@ import (
 
 	"glaux/internal/api"
 	"glaux/internal/athena"
+	"glaux/internal/authz"
 	"glaux/internal/objects"
 	"glaux/internal/runtime"
 	"glaux/internal/s3serve"
@@ -101,6 +102,15 @@ func serve(ctx context.Context, cfg *Config, ready chan<- string) error {
 	if cfg.SparkDriverHost != "" {
 		rtCfg.Env = append(rtCfg.Env, "SPARK_LOCAL_IP="+cfg.SparkDriverHost) // the driver's UI too
 	}
+	if err := runtime.Isolate(&rtCfg, cfg.RunnerUser, cfg.DataDir, filepath.Join(cfg.DataDir, "scratch")); err != nil {
+		return fmt.Errorf("--runner-user %s: %w", cfg.RunnerUser, err)
+	}
+	var policies *authz.Policies
+	if cfg.PolicyFile != "" {
+		if policies, err = authz.Load(cfg.PolicyFile); err != nil {
+			return fmt.Errorf("--policy-file: %w", err)
+		}
+	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return err
@@ -133,6 +143,12 @@ func serve(ctx context.Context, cfg *Config, ready chan<- string) error {
 	// The notebook page behind CreatePresignedNotebookUrl lives under /notebook/; everything
 	// else, and every request with X-Amz-Target, is the JSON API.
 	apiHandler, notebooks := api.NewHandler(svc, verifier, log), api.NewNotebookHandler(svc, web.Dist(), log)
+	if policies != nil {
+		apiHandler.UsePolicies(policies, svc, cfg.AccountID)
+		if cfg.S3Addr != "" && cfg.Objects != "s3" {
+			log.Warn("--policy-file does not cover the S3 endpoint: every valid key reads every result object there; set --s3-addr '' to close it", "s3_addr", cfg.S3Addr)
+		}
+	}
 	srv := &http.Server{
 		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if r.Header.Get("X-Amz-Target") == "" && strings.HasPrefix(r.URL.Path, "/notebook/") {

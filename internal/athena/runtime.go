@@ -40,6 +40,9 @@ type Runner interface {
 	// session's identity and sets conf, Spark properties changeable at run time. The runner
 	// answers with EventBound.
 	Bind(sessionID, workGroup, engineVersion string, conf map[string]string) error
+	// Ping asks the runner for a sign of life; LastHeard is when it last said anything.
+	Ping() error
+	LastHeard() time.Time
 	// Pid is the runner's process id (for logs and fault tests).
 	Pid() int
 }

@@ -200,4 +200,3 @@ func FuzzMatch(f *testing.F) {
 		}
 	})
 }
-

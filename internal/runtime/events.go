@@ -40,12 +40,15 @@ func (r *runner) readEvents() {
 }
 
 func (r *runner) handle(line []byte) {
+	r.lastHeard.Store(time.Now().UnixNano())
 	m, err := decodeMessage(line)
 	if err != nil {
 		r.log.Warn("ignoring runner message", "pid", r.pid, "err", err)
 		return
 	}
 	switch m.Type {
+	case "pong":
+		return // LastHeard is all a pong says
 	case "ready":
 		r.mu.Lock()
 		late := r.timedOut != ""

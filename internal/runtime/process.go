@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -24,14 +25,16 @@ const (
 
 // runner is one live runner process; it implements athena.Runner.
 type runner struct {
-	cfg     Config
-	log     *slog.Logger
-	sink    func(athena.RunnerEvent)
-	cmd     *exec.Cmd
-	pid     int
-	logPath string
-	fake    bool
-	http    *http.Client
+	lastHeard atomic.Int64 // unix nanos of the runner's last message (health checks)
+	cfg       Config
+	log       *slog.Logger
+	sink      func(athena.RunnerEvent)
+	cmd       *exec.Cmd
+	pid       int
+	iso       *identity // the runner's own ids with --runner-user, else nil (user.go)
+	logPath   string
+	fake      bool
+	http      *http.Client
 
 	writeMu sync.Mutex // one command line at a time on fd 3
 	cmdW    *os.File   // fd 3 of the runner, our end
@@ -66,6 +69,16 @@ func start(cfg Config, spec athena.RunnerSpec, sink func(athena.RunnerEvent), lo
 	if err := os.Chmod(spec.ScratchDir, 0o700); err != nil {
 		return nil, fmt.Errorf("runtime: scratch dir: %w", err)
 	}
+	iso, err := cfg.User.acquire(&spec, log)
+	if err != nil {
+		return nil, err
+	}
+	started := false
+	defer func() {
+		if !started {
+			iso.release()
+		}
+	}()
 	env, err := runnerEnv(cfg, spec)
 	if err != nil {
 		return nil, fmt.Errorf("runtime: runner env: %w", err)
@@ -93,6 +106,7 @@ func start(cfg Config, spec athena.RunnerSpec, sink func(athena.RunnerEvent), lo
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	cmd.ExtraFiles = []*os.File{cmdR, evW} // fd 3, fd 4
 	cmd.SysProcAttr = sysProcAttr()
+	iso.apply(cmd)
 	err = cmd.Start()
 	// The child holds its own copies; ours would hide EOF from both sides.
 	cmdR.Close()
@@ -103,8 +117,9 @@ func start(cfg Config, spec athena.RunnerSpec, sink func(athena.RunnerEvent), lo
 		return nil, fmt.Errorf("runtime: start runner: %w", err)
 	}
 
+	started = true
 	r := &runner{
-		cfg: cfg, log: log, sink: sink, cmd: cmd, pid: cmd.Process.Pid, logPath: logPath,
+		cfg: cfg, log: log, sink: sink, cmd: cmd, pid: cmd.Process.Pid, iso: iso, logPath: logPath,
 		fake: fakeSpark(env), http: &http.Client{Timeout: executorsTimeout},
 		cmdW: cmdW, evR: evR,
 		eof: make(chan struct{}), exited: make(chan struct{}),
@@ -128,6 +143,9 @@ func (r *runner) Execute(calculationID, code, dir string) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("runtime: calculation dir: %w", err)
 	}
+	if err := r.iso.prepareCalc(dir); err != nil {
+		return err
+	}
 	err := r.send(command{Type: "execute", ID: calculationID, Code: code, Dir: dir}, executeWriteTimeout)
 	if err != nil {
 		return err
@@ -135,6 +153,12 @@ func (r *runner) Execute(calculationID, code, dir string) error {
 	r.log.Debug("calculation sent", "calculation", calculationID)
 	return nil
 }
+
+// Ping asks the runner to answer "pong" from its command thread (a health check).
+func (r *runner) Ping() error { return r.send(command{Type: "ping"}, executeWriteTimeout) }
+
+// LastHeard is when the runner last wrote anything on its event pipe.
+func (r *runner) LastHeard() time.Time { return time.Unix(0, r.lastHeard.Load()) }
 
 // Bind hands a warm runner to a session; the runner answers with EventBound.
 func (r *runner) Bind(sessionID, workGroup, engineVersion string, conf map[string]string) error {
@@ -279,7 +303,8 @@ func (r *runner) wait() {
 		// window before this kill is too short for pid reuse in practice.
 		_ = syscall.Kill(-r.pid, syscall.SIGKILL)
 	}
-	r.cmdW.Close() // unblocks a writer stuck on a full pipe
+	r.iso.release() // after the group kill: what is left of the runner's uid dies here
+	r.cmdW.Close()  // unblocks a writer stuck on a full pipe
 	close(r.exited)
 	r.log.Info("runner exited", "pid", r.pid, "reason", r.exitEvent.Reason, "unexpected", r.exitEvent.Unexpected)
 

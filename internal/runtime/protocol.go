@@ -9,7 +9,7 @@ import (
 
 // command is a line glaux writes to the runner's fd 3.
 type command struct {
-	Type string `json:"type"` // "execute", "bind" or "shutdown"
+	Type string `json:"type"` // "execute", "bind", "ping" or "shutdown"
 	ID   string `json:"id,omitempty"`
 	Code string `json:"code,omitempty"`
 	Dir  string `json:"dir,omitempty"`

@@ -26,6 +26,8 @@ type Config struct {
 	StartTimeout time.Duration
 	// TerminateGrace is how long Terminate waits for a clean shutdown before signalling.
 	TerminateGrace time.Duration
+	// User, when set (Isolate), runs each runner under ids of its own (user.go).
+	User *RunnerUser
 }
 
 const (

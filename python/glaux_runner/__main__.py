@@ -50,6 +50,9 @@ class Runner:
 
     def _read(self, commands):
         for command in self.channel.commands():
+            if command["type"] == "ping":  # answered here: the main thread may be busy
+                self.channel.send("pong")
+                continue
             if command["type"] == "shutdown":
                 self.interrupter.close()  # shutting down does not wait for the calculation
             commands.put(command)

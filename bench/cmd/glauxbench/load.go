@@ -18,6 +18,7 @@ type loadResult struct {
 	Window   time.Duration // the measured window
 	P50, P99 time.Duration
 	FirstErr string
+	Other    float64 // share of the machine other work took during the window
 }
 
 func (r loadResult) RPS() float64 { return float64(r.Requests) / r.Window.Seconds() }
@@ -40,6 +41,11 @@ func runLoad(ctx context.Context, endpoint, op string, body []byte, clients int,
 		firstErr string
 	}
 	workers := make([]worker, clients)
+	meterc := make(chan *meter, 1)
+	go func() {
+		time.Sleep(time.Until(windowStart))
+		meterc <- startMeter()
+	}()
 	var wg sync.WaitGroup
 	for i := range workers {
 		w := &workers[i]
@@ -71,6 +77,7 @@ func runLoad(ctx context.Context, endpoint, op string, body []byte, clients int,
 	wg.Wait()
 
 	var res loadResult
+	res.Other = (<-meterc).other()
 	var all []time.Duration
 	for _, w := range workers {
 		all = append(all, w.lat...)

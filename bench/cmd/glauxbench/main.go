@@ -92,6 +92,12 @@ func run(o options) int {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		return 1
 	}
+	// Passable (not listable) by other users: glaux may run session runners as another user
+	// (--runner-user), and they must reach the data dirs inside.
+	if err := os.Chmod(o.work, 0o711); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		return 1
+	}
 	o.script = mustAbs(o.script)
 	logf("scratch and logs in %s", o.work)
 
@@ -134,6 +140,10 @@ func measure(ctx context.Context, o options, res *results) error {
 		if err := sparkPart(ctx, o, res); err != nil {
 			return fmt.Errorf("real Spark: %w", err)
 		}
+		stopAll()
+		if err := warmPart(ctx, o, res); err != nil {
+			return fmt.Errorf("real Spark, warm pool: %w", err)
+		}
 	}
 	stopAll()
 	res.Busy = append(res.Busy, busySample{"after the run", machineBusy(2 * time.Second)})
@@ -148,7 +158,8 @@ func logf(format string, args ...any) {
 // apiPart is parts 1 and 2: workgroup reads against glaux (--fake-spark) and moto, then
 // status polls against the same glaux.
 func apiPart(ctx context.Context, o options, res *results) error {
-	g, gEP, err := startGlaux(o.glaux, o.python, filepath.Join(o.work, "glaux-fake"), filepath.Join(o.work, "glaux-fake.log"), true)
+	g, gEP, err := startGlaux(o.glaux, o.python, filepath.Join(o.work, "glaux-fake"), filepath.Join(o.work, "glaux-fake.log"),
+		[]string{"--fake-spark", "--warm-pool", "0"}, nil)
 	if err != nil {
 		return err
 	}
@@ -236,7 +247,11 @@ func apiPart(ctx context.Context, o options, res *results) error {
 	}
 	// For reading (3b): the same round trip without Spark (the runner's IPython shell, glaux's
 	// bookkeeping and the polling, but no py4j/JVM).
+	var fm *meter
 	for i := -3; i < o.trivialRuns; i++ {
+		if i == 0 {
+			fm = startMeter()
+		}
 		_, d, err := gc.runCalculation(ctx, session, "1+1", 0, time.Minute)
 		if err != nil {
 			return err
@@ -245,6 +260,7 @@ func apiPart(ctx context.Context, o options, res *results) error {
 			res.FakeTrivial = append(res.FakeTrivial, d)
 		}
 	}
+	res.FakeTrivialOther = fm.other()
 	logf("1+1 on --fake-spark: p50 %s", fmtDur(median(res.FakeTrivial)))
 	polls := []struct{ op, body string }{
 		{"GetSessionStatus", fmt.Sprintf(`{"SessionId":%q}`, session)},
@@ -276,7 +292,9 @@ func (r loadResult) String() string {
 // sparkPart is part 3: a real-Spark glaux against a bare PySpark driver, alternating.
 func sparkPart(ctx context.Context, o options, res *results) error {
 	const memory, master = "1024m", "local[1]" // what glaux gives a 1-DPU session by default
-	g, ep, err := startGlaux(o.glaux, o.python, filepath.Join(o.work, "glaux-spark"), filepath.Join(o.work, "glaux-spark.log"), false)
+	// No warm pool here: its background refills would run JVM starts during the measurements.
+	g, ep, err := startGlaux(o.glaux, o.python, filepath.Join(o.work, "glaux-spark"), filepath.Join(o.work, "glaux-spark.log"),
+		[]string{"--warm-pool", "0"}, nil)
 	if err != nil {
 		return err
 	}
@@ -320,6 +338,7 @@ func sparkPart(ctx context.Context, o options, res *results) error {
 			return err
 		}
 	}
+	m := startMeter()
 	for range o.trivialRuns {
 		_, d, err := c.runCalculation(ctx, session, trivial, 0, time.Minute)
 		if err != nil {
@@ -333,6 +352,7 @@ func sparkPart(ctx context.Context, o options, res *results) error {
 	if sp.BareTrivial, err = bare.exec(trivial, o.trivialRuns); err != nil {
 		return err
 	}
+	sp.TrivialOther = m.other()
 	logf("1+1: glaux p50 %s, bare p50 %s", fmtDur(median(sp.GlauxTrivial)), fmtDur(median(sp.BareTrivial)))
 
 	// (c) The Spark jobs: two warm-up runs each side (JIT), then alternating runs. Polling
@@ -344,7 +364,11 @@ func sparkPart(ctx context.Context, o options, res *results) error {
 		if j == 0 {
 			first = -2
 		}
+		var m *meter
 		for i := first; i < o.jobRuns; i++ {
+			if i == 0 {
+				m = startMeter()
+			}
 			bd, err := bare.exec(job, 1)
 			if err != nil {
 				return err
@@ -359,26 +383,31 @@ func sparkPart(ctx context.Context, o options, res *results) error {
 				jr.Glaux = append(jr.Glaux, gd)
 			}
 		}
+		jr.Other = m.other()
 		sp.Jobs = append(sp.Jobs, jr)
 	}
 	sp.BusyRSS = measureRSS(g, bare)
 	logf("RSS after the calculations: %+v", sp.BusyRSS)
 
 	bare.quit()
-	if err := terminateSession(ctx, c, g, session); err != nil {
+	if err := terminateSession(ctx, c, g, session, 0); err != nil {
 		return err
 	}
 
 	// (a) Timed starts, alternating, each torn down before the next.
+	startOther := 0.0
 	for i := range o.sessionRuns {
+		m := startMeter()
 		b, err := startBare(o.python, o.script, bareDir, filepath.Join(o.work, fmt.Sprintf("bare-%d.log", i)), master, memory)
 		if err != nil {
 			return err
 		}
+		startOther = max(startOther, m.other())
 		sp.BareStart = append(sp.BareStart, b.Startup)
 		logf("bare PySpark start %d: %s", i+1, fmtDur(b.Startup))
 		b.quit()
 
+		m = startMeter()
 		start := time.Now()
 		id, err := c.startSession(ctx, wg)
 		if err != nil {
@@ -389,28 +418,109 @@ func sparkPart(ctx context.Context, o options, res *results) error {
 			return err
 		}
 		sp.GlauxStart = append(sp.GlauxStart, seen.Sub(start))
+		startOther = max(startOther, m.other())
 		logf("glaux StartSession -> IDLE %d: %s", i+1, fmtDur(seen.Sub(start)))
-		if err := terminateSession(ctx, c, g, id); err != nil {
+		if err := terminateSession(ctx, c, g, id, 0); err != nil {
 			return err
 		}
 	}
+	sp.StartOther = startOther
 	return nil
 }
 
-// terminateSession ends a session and waits until its runner and JVM are gone, so the next
-// measurement does not share the machine with them.
-func terminateSession(ctx context.Context, c *client, g *proc, id string) error {
+// terminateSession ends a session and waits until its runner and JVM are gone (glaux is
+// left with keep runners: its warm pool), so the next measurement does not share the
+// machine with them.
+func terminateSession(ctx context.Context, c *client, g *proc, id string, keep int) error {
 	if err := c.call(ctx, "TerminateSession", map[string]string{"SessionId": id}, nil); err != nil {
 		return err
 	}
 	if _, _, err := c.waitSession(ctx, id, 50*time.Millisecond, time.Minute, "TERMINATED"); err != nil {
 		return err
 	}
-	for deadline := time.Now().Add(time.Minute); len(descendants(g.pid())) > 0; {
+	for deadline := time.Now().Add(time.Minute); len(children(g.pid())) > keep; {
 		if time.Now().After(deadline) {
 			return errors.New("the terminated session's processes are still running after a minute")
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+	return nil
+}
+
+// warmPart measures glaux as it runs by default, with a warm pool of one runner: what the
+// pooled runner costs in memory, and StartSession -> IDLE when it takes a pooled runner.
+func warmPart(ctx context.Context, o options, res *results) error {
+	ready := make(chan struct{}, 16)
+	g, ep, err := startGlaux(o.glaux, o.python, filepath.Join(o.work, "glaux-warm"), filepath.Join(o.work, "glaux-warm.log"),
+		[]string{"--warm-pool", "1", "--log-level", "info"}, func(line string) {
+			if strings.Contains(line, "warm runner ready") {
+				select {
+				case ready <- struct{}{}:
+				default:
+				}
+			}
+		})
+	if err != nil {
+		return err
+	}
+	defer g.terminate(60 * time.Second)
+	logf("glaux (real Spark, --warm-pool 1) at %s", ep)
+	c := newClient(ep)
+	const wg = "bench"
+	if err := c.call(ctx, "CreateWorkGroup", sparkWorkGroup(wg), nil); err != nil {
+		return err
+	}
+	waitReady := func() error {
+		select {
+		case <-ready:
+			return nil
+		case <-g.done:
+			return errors.New("glaux exited")
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(4 * time.Minute):
+			return errors.New(`no "warm runner ready" in glaux's log within 4 minutes`)
+		}
+	}
+	sp := &res.Spark
+	if err := waitReady(); err != nil {
+		return err
+	}
+	time.Sleep(2 * time.Second)
+	var parts []string
+	sp.PoolRSS.Glaux = rssKB(g.pid())
+	for _, d := range descendants(g.pid()) {
+		k := rssKB(d.pid)
+		sp.PoolRSS.Session += k
+		if k > 0 {
+			parts = append(parts, fmt.Sprintf("%s %d", d.comm, k/1024))
+		}
+	}
+	sp.PoolRSS.SessionParts = strings.Join(parts, " + ")
+	logf("RSS with an idle warm runner: %+v", sp.PoolRSS)
+	for i := range o.sessionRuns {
+		if i > 0 {
+			if err := waitReady(); err != nil { // the pool has refilled
+				return err
+			}
+			time.Sleep(time.Second)
+		}
+		m := startMeter()
+		start := time.Now()
+		id, err := c.startSession(ctx, wg)
+		if err != nil {
+			return err
+		}
+		_, seen, err := c.waitSession(ctx, id, 10*time.Millisecond, 4*time.Minute, "IDLE")
+		if err != nil {
+			return err
+		}
+		sp.WarmStart = append(sp.WarmStart, seen.Sub(start))
+		sp.WarmOther = max(sp.WarmOther, m.other())
+		logf("glaux StartSession -> IDLE from the warm pool %d: %s", i+1, fmtDur(seen.Sub(start)))
+		if err := terminateSession(ctx, c, g, id, 1); err != nil {
+			return err
+		}
 	}
 	return nil
 }

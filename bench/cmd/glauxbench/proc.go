@@ -224,14 +224,18 @@ func treeRSS(pid int) (int64, string) {
 
 var endpointRE = regexp.MustCompile(`(?:endpoint=|--endpoint-url )(http://[0-9.]+:[0-9]+)`)
 
-// startGlaux runs `glaux serve` on 127.0.0.1:0 and returns it with its endpoint.
-func startGlaux(bin, python, dataDir, logPath string, fake bool) (*proc, string, error) {
-	args := []string{"serve", "--addr", "127.0.0.1:0", "--data-dir", dataDir, "--python", python, "--log-level", "warn"}
-	if fake {
-		args = append(args, "--fake-spark")
-	}
+// startGlaux runs `glaux serve` on 127.0.0.1:0 (its S3 listener off, so nothing binds a
+// fixed port) with extra flags, and returns it with its endpoint; onLine sees its log lines.
+func startGlaux(bin, python, dataDir, logPath string, extra []string, onLine func(string)) (*proc, string, error) {
+	args := []string{"serve", "--addr", "127.0.0.1:0", "--data-dir", dataDir, "--python", python, "--s3-addr", "", "--log-level", "warn"}
+	args = append(args, extra...) // later flags win
 	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), "GLAUX_CREDENTIALS=", "GLAUX_CREDENTIALS_FILE=")
+	if _, ok := os.LookupEnv("GLAUX_RUNNER_USER"); !ok {
+		// Runners run as the bench's own user, like the bare PySpark baseline (and the venv
+		// may be where no other user can enter); set GLAUX_RUNNER_USER to measure otherwise.
+		cmd.Env = append(cmd.Env, "GLAUX_RUNNER_USER=")
+	}
 	found := make(chan string, 1)
 	p, err := startProc("glaux", cmd, logPath, func(line string) {
 		if m := endpointRE.FindStringSubmatch(line); m != nil {
@@ -239,6 +243,9 @@ func startGlaux(bin, python, dataDir, logPath string, fake bool) (*proc, string,
 			case found <- m[1]:
 			default:
 			}
+		}
+		if onLine != nil {
+			onLine(line)
 		}
 	})
 	if err != nil {
@@ -253,6 +260,17 @@ func startGlaux(bin, python, dataDir, logPath string, fake bool) (*proc, string,
 		p.terminate(10 * time.Second)
 		return nil, "", fmt.Errorf("glaux printed no endpoint within 60s; see %s", logPath)
 	}
+}
+
+// children are the direct children of pid (glaux's runners).
+func children(pid int) []procInfo {
+	var out []procInfo
+	for _, d := range descendants(pid) {
+		if d.ppid == pid {
+			out = append(out, d)
+		}
+	}
+	return out
 }
 
 // startMoto runs moto's server mode on a free loopback port.

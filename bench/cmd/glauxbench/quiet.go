@@ -80,3 +80,59 @@ func loadAvg() string {
 	}
 	return strings.Join(f[:3], " ")
 }
+
+// A meter measures, over one measurement window, how much of the machine's CPU went to
+// work outside this run: machine busy time minus the CPU time of this process and all its
+// descendants (utime+stime, plus cutime+cstime for the children they reaped, like the
+// short-lived launchers of spark-submit).
+type meter struct {
+	busy0, total0 uint64
+	ours0         uint64
+}
+
+// otherLimit is the share of the machine other work may take during a window before the
+// row is marked.
+const otherLimit = 0.10
+
+func startMeter() *meter {
+	m := &meter{}
+	m.busy0, m.total0, _ = cpuTimes()
+	m.ours0 = m.ours()
+	return m
+}
+
+func (m *meter) ours() uint64 {
+	pids := []int{os.Getpid()}
+	for _, d := range descendants(os.Getpid()) {
+		pids = append(pids, d.pid)
+	}
+	var sum uint64
+	for _, pid := range pids {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			continue
+		}
+		s := string(b)
+		f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+		if len(f) < 15 {
+			continue
+		}
+		for _, i := range []int{11, 12, 13, 14} { // utime stime cutime cstime (fields 14-17)
+			n, _ := strconv.ParseUint(f[i], 10, 64)
+			sum += n
+		}
+	}
+	return sum
+}
+
+// other is the fraction of all cores busy with other work since startMeter.
+func (m *meter) other() float64 {
+	busy, total, err := cpuTimes()
+	ours := m.ours()
+	if err != nil || total <= m.total0 {
+		return 0
+	}
+	// Per-process ticks and /proc/stat ticks are both USER_HZ.
+	other := float64(busy-m.busy0) - float64(ours-m.ours0)
+	return max(0, other/float64(total-m.total0))
+}

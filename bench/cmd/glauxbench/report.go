@@ -28,6 +28,11 @@ type sparkResults struct {
 	GlauxTrivial, BareTrivial []time.Duration
 	Jobs                      []jobResult
 	IdleRSS, BusyRSS          rss
+	// Share of the machine other work took during the windows (max over runs).
+	StartOther, TrivialOther, WarmOther float64
+	// With the default warm pool of one runner.
+	WarmStart []time.Duration
+	PoolRSS   rss // glaux + its idle pooled runner, no session
 }
 
 type busySample struct {
@@ -38,6 +43,7 @@ type busySample struct {
 type jobResult struct {
 	Code        string
 	Glaux, Bare []time.Duration
+	Other       float64
 }
 
 type results struct {
@@ -53,7 +59,8 @@ type results struct {
 	Busy               []busySample
 	LoadStart, LoadEnd string
 	// FakeTrivial is the `1+1` round trip on the --fake-spark server (no JVM).
-	FakeTrivial []time.Duration
+	FakeTrivial      []time.Duration
+	FakeTrivialOther float64
 }
 
 // Targets.
@@ -85,7 +92,10 @@ func (r *results) markdown() string {
 		busy = append(busy, fmt.Sprintf("%.0f%% %s", 100*s.Busy, s.When))
 		noisy = noisy || s.Busy >= quietBusy
 	}
-	fmt.Fprintf(&b, "Other work on the machine (CPU busy while nothing of this run ran): %s; load average %s at the start, %s at the end.\n\n", strings.Join(busy, ", "), r.LoadStart, r.LoadEnd)
+	fmt.Fprintf(&b, "Other work on the machine: CPU busy while nothing of this run ran %s; load average %s at the start, %s at the end; "+
+		"during the measurement windows other work took at most %.0f%% of the machine (rows where it took more than %.0f%% are marked †).\n\n",
+		strings.Join(busy, ", "), r.LoadStart, r.LoadEnd, 100*r.maxOther(), 100*otherLimit)
+	noisy = noisy || r.maxOther() >= otherLimit
 	if noisy {
 		b.WriteString("**Warning: the machine was busy with other work during this run; the numbers below are not trustworthy. Rerun on a quiet machine.**\n\n")
 	}
@@ -96,10 +106,10 @@ func (r *results) markdown() string {
 		b.WriteString("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|--:|\n")
 		for _, a := range r.API {
 			ratio := a.Glaux.RPS() / a.Moto.RPS()
-			fmt.Fprintf(&b, "| %s | %d | %.0f | %s | %s | %d | %.0f | %s | %s | %d | %.0f | %s | %.1f× | %s | %.2f |\n",
-				a.Op, a.Clients, a.Glaux.RPS(), fmtDur(a.Glaux.P50), fmtDur(a.Glaux.P99), a.Glaux.Errors,
-				a.Moto.RPS(), fmtDur(a.Moto.P50), fmtDur(a.Moto.P99), a.Moto.Errors,
-				a.Floor.RPS(), fmtDur(a.Floor.P50), ratio,
+			fmt.Fprintf(&b, "| %s | %d | %.0f%s | %s | %s | %d | %.0f%s | %s | %s | %d | %.0f%s | %s | %.1f× | %s | %.2f |\n",
+				a.Op, a.Clients, a.Glaux.RPS(), mark(a.Glaux.Other), fmtDur(a.Glaux.P50), fmtDur(a.Glaux.P99), a.Glaux.Errors,
+				a.Moto.RPS(), mark(a.Moto.Other), fmtDur(a.Moto.P50), fmtDur(a.Moto.P99), a.Moto.Errors,
+				a.Floor.RPS(), mark(a.Floor.Other), fmtDur(a.Floor.P50), ratio,
 				verdict(ratio >= targetAPIRatio && a.Glaux.Errors == 0), a.Glaux.RPS()/a.Floor.RPS())
 		}
 		b.WriteString("\n")
@@ -113,47 +123,78 @@ func (r *results) markdown() string {
 			if p.Clients == 50 {
 				v = verdict(p.R.RPS() >= targetPollRPS && p.R.Errors == 0)
 			}
-			fmt.Fprintf(&b, "| %s | %d | %.0f | %s | %s | %d | %s |\n", p.Op, p.Clients, p.R.RPS(), fmtDur(p.R.P50), fmtDur(p.R.P99), p.R.Errors, v)
+			fmt.Fprintf(&b, "| %s | %d | %.0f%s | %s | %s | %d | %s |\n", p.Op, p.Clients, p.R.RPS(), mark(p.R.Other), fmtDur(p.R.P50), fmtDur(p.R.P99), p.R.Errors, v)
 		}
 		b.WriteString("\n")
 		if len(r.FakeTrivial) > 0 {
 			fs := sorted(r.FakeTrivial)
-			fmt.Fprintf(&b, "For reading 3(b): on this `--fake-spark` server (runner and IPython, no JVM) the `1+1` round trip, polled back to back, is p50 %s, p99 %s (%d runs).\n\n",
-				fmtDur(percentile(fs, .5)), fmtDur(percentile(fs, .99)), len(fs))
+			fmt.Fprintf(&b, "For reading 3(b): on this `--fake-spark` server (runner and IPython, no JVM) the `1+1` round trip, polled back to back, is p50 %s, p99 %s (%d runs)%s.\n\n",
+				fmtDur(percentile(fs, .5)), fmtDur(percentile(fs, .99)), len(fs), mark(r.FakeTrivialOther))
 		}
 	}
 	s := r.Spark
 	if len(s.GlauxStart) > 0 {
-		b.WriteString("**3. Real Spark** (glaux session = 1 DPU: `local[1]`, driver memory 1024m; baseline = a bare Python process, same master and memory, in the same run)\n\n")
+		b.WriteString("**3. Real Spark** (glaux session = 1 DPU: `local[1]`, driver memory 1024m, on a glaux with `--warm-pool 0` unless said otherwise; baseline = a bare Python process, same master and memory, in the same run)\n\n")
 		b.WriteString("| measure | glaux | plain PySpark | glaux vs plain | target |\n")
 		b.WriteString("|---|--:|--:|--:|---|\n")
 		gs, bs := median(s.GlauxStart), median(s.BareStart)
-		fmt.Fprintf(&b, "| (a) start: StartSession → IDLE vs process start → `getOrCreate()`, median of %d (runs) | %s (%s) | %s (%s) | %.2f× | ≤ 1.2×: %s |\n",
-			len(s.GlauxStart), fmtDur(gs), fmtList(s.GlauxStart), fmtDur(bs), fmtList(s.BareStart),
+		fmt.Fprintf(&b, "| (a) cold start (`--warm-pool 0`): StartSession → IDLE vs process start → `getOrCreate()`, median of %d (runs) | %s (%s)%s | %s (%s) | %.2f× | ≤ 1.2×: %s |\n",
+			len(s.GlauxStart), fmtDur(gs), fmtList(s.GlauxStart), mark(s.StartOther), fmtDur(bs), fmtList(s.BareStart),
 			ratio(gs, bs), verdict(ratio(gs, bs) <= targetStartRatio))
+		if len(s.WarmStart) > 0 {
+			ws := median(s.WarmStart)
+			fmt.Fprintf(&b, "| (a) start from the warm pool (default `--warm-pool 1`), median of %d (runs) | %s (%s)%s | %s | %.3f× | — |\n",
+				len(s.WarmStart), fmtDur(ws), fmtList(s.WarmStart), mark(s.WarmOther), fmtDur(bs), ratio(ws, bs))
+		}
 		gsorted, bsorted := sorted(s.GlauxTrivial), sorted(s.BareTrivial)
 		g50, b50 := percentile(gsorted, .5), percentile(bsorted, .5)
 		g99, b99 := percentile(gsorted, .99), percentile(bsorted, .99)
-		fmt.Fprintf(&b, "| (b) `1+1` round trip p50, %d runs (glaux: Start… → COMPLETED seen by a client polling back to back) | %s | %s | +%s | ≤ +50 ms: %s |\n",
-			len(s.GlauxTrivial), fmtDur(g50), fmtDur(b50), fmtDur(g50-b50), verdict(g50-b50 <= targetTrivialExtra))
+		fmt.Fprintf(&b, "| (b) `1+1` round trip p50, %d runs (glaux: Start… → COMPLETED seen by a client polling back to back) | %s%s | %s | +%s | ≤ +50 ms: %s |\n",
+			len(s.GlauxTrivial), fmtDur(g50), mark(s.TrivialOther), fmtDur(b50), fmtDur(g50-b50), verdict(g50-b50 <= targetTrivialExtra))
 		fmt.Fprintf(&b, "| (b) `1+1` round trip p99 | %s | %s | +%s | — |\n", fmtDur(g99), fmtDur(b99), fmtDur(g99-b99))
 		for _, j := range s.Jobs {
 			gj, bj := median(j.Glaux), median(j.Bare)
-			fmt.Fprintf(&b, "| (c) Spark job `%s`, median of %d (runs) | %s (%s) | %s (%s) | %.3f× (+%s) | ≤ 1.05×: %s |\n",
-				j.Code, len(j.Glaux), fmtDur(gj), fmtList(j.Glaux), fmtDur(bj), fmtList(j.Bare), ratio(gj, bj), fmtDur(gj-bj), verdict(ratio(gj, bj) <= targetJobRatio))
+			fmt.Fprintf(&b, "| (c) Spark job `%s`, median of %d (runs) | %s (%s)%s | %s (%s) | %.3f× (%s) | ≤ 1.05×: %s |\n",
+				j.Code, len(j.Glaux), fmtDur(gj), fmtList(j.Glaux), mark(j.Other), fmtDur(bj), fmtList(j.Bare), ratio(gj, bj), signed(gj-bj), verdict(ratio(gj, bj) <= targetJobRatio))
 		}
 		for _, m := range []struct {
 			when string
 			r    rss
 		}{{"idle session, before any calculation", s.IdleRSS}, {"after (b) and (c)", s.BusyRSS}} {
 			total := m.r.Glaux + m.r.Session
-			fmt.Fprintf(&b, "| (d) RSS, %s: glaux + session (runner python + JVM) vs bare python + JVM | %s = %s + %s | %s | %.2f× (+%s) | — |\n",
+			fmt.Fprintf(&b, "| (d) RSS, %s: glaux + session (runner python + JVM) vs bare python + JVM | %s = %s + %s | %s | %.2f× (%s) | — |\n",
 				m.when, fmtMiB(total), fmtMiB(m.r.Glaux), fmtMiB(m.r.Session), fmtMiB(m.r.Bare),
-				float64(total)/float64(m.r.Bare), fmtMiB(total-m.r.Bare))
+				float64(total)/float64(m.r.Bare), signedMiB(total-m.r.Bare))
+		}
+		if p := s.PoolRSS; p.Glaux > 0 {
+			fmt.Fprintf(&b, "| (d) RSS of glaux with the default warm pool and no session: glaux + its idle pooled runner (python + JVM) | %s = %s + %s | — | — | — |\n",
+				fmtMiB(p.Glaux+p.Session), fmtMiB(p.Glaux), fmtMiB(p.Session))
 		}
 		b.WriteString("\n")
 	}
 	return strings.TrimRight(b.String(), "\n")
+}
+
+func (r *results) maxOther() float64 {
+	m := max(r.FakeTrivialOther, r.Spark.StartOther, r.Spark.TrivialOther, r.Spark.WarmOther)
+	for _, a := range r.API {
+		m = max(m, a.Glaux.Other, a.Moto.Other, a.Floor.Other)
+	}
+	for _, p := range r.Polls {
+		m = max(m, p.R.Other)
+	}
+	for _, j := range r.Spark.Jobs {
+		m = max(m, j.Other)
+	}
+	return m
+}
+
+// mark flags a number measured while other work took more than otherLimit of the machine.
+func mark(other float64) string {
+	if other >= otherLimit {
+		return fmt.Sprintf(" † (%.0f%%)", 100*other)
+	}
+	return ""
 }
 
 func ratio(a, b time.Duration) float64 { return float64(a) / float64(b) }
@@ -162,6 +203,20 @@ func sorted(d []time.Duration) []time.Duration {
 	s := slices.Clone(d)
 	slices.Sort(s)
 	return s
+}
+
+func signed(d time.Duration) string {
+	if d < 0 {
+		return fmtDur(d)
+	}
+	return "+" + fmtDur(d)
+}
+
+func signedMiB(kb int64) string {
+	if kb < 0 {
+		return fmtMiB(kb)
+	}
+	return "+" + fmtMiB(kb)
 }
 
 func fmtMiB(kb int64) string { return fmt.Sprintf("%.0f MiB", float64(kb)/1024) }
