@@ -6,7 +6,8 @@
 #   ${GLAUX_CACHE_DIR:-$HOME/.cache/glaux}/venv-<first 16 hex of their sha256>
 # It is built once, under a lock, and marked complete only after pip succeeded; later calls
 # reuse it at once without running pip. Needs python3 with venv and pip, flock, sha256sum.
-# Progress goes to stderr: stdout carries only the interpreter path.
+# Progress goes to stderr: stdout carries only the interpreter path. GLAUX_BASE_PYTHON names
+# the interpreter to build it from (default python3).
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -24,7 +25,7 @@ if [ ! -f "$marker" ]; then
   if [ ! -f "$marker" ]; then
     rm -rf "$venv" # what a failed or killed build left
     echo "pyenv: building $venv (takes a few minutes)" >&2
-    python3 -m venv "$venv" >&2
+    "${GLAUX_BASE_PYTHON:-python3}" -m venv "$venv" >&2
     pip_args=()
     for file in "${requirements[@]}"; do pip_args+=(-r "$file"); done
     if ! "$venv/bin/python" -m pip install --disable-pip-version-check --quiet "${pip_args[@]}" >&2; then

@@ -3,7 +3,8 @@
 Starts (all on 127.0.0.1, ports the kernel picks) a Spark master and one worker (1 core,
 2 GiB), glaux serve with --spark-master pointing at it, and drives glaux with boto3: a
 session, a warm-up job, then the timed jobs. Then a second worker joins and a new session
-runs the same jobs. Every process started is stopped at the end, also on Ctrl-C.
+runs the same jobs; then it leaves and a third session runs them on one worker again. Every
+process started is stopped at the end, also on Ctrl-C.
 """
 
 import argparse
@@ -174,10 +175,11 @@ def main():
         wait_for("the Spark master", 120, lambda: master_status(ui)["status"] == "ALIVE")
 
         def add_worker(n):
-            procs.start(f"spark-worker-{n}", [spark_class, "org.apache.spark.deploy.worker.Worker", "--host", "127.0.0.1",
+            p = procs.start(f"spark-worker-{n}", [spark_class, "org.apache.spark.deploy.worker.Worker", "--host", "127.0.0.1",
                                               "--port", "0", "--webui-port", "0", "--cores", "1", "--memory", "2g",
                                               "--work-dir", os.path.join(workdir, f"worker-{n}"), master], spark_env)
             wait_for(f"{n} worker(s)", 120, lambda: master_status(ui)["aliveworkers"] == n)
+            return p
 
         add_worker(1)
         addr = f"127.0.0.1:{free_port()}"
@@ -195,32 +197,41 @@ def main():
             "ResultConfiguration": {"OutputLocation": "s3://bench-results/"}})
         code = JOB.format(rows=args.rows, partitions=args.partitions, repeat=args.repeat, rounds=args.rounds)
 
-        results = {}
-        for n in (1, 2):
+        # One worker, two, then one again (the second stopped): a load that came or went
+        # during the run shows as a difference between the two one-worker phases.
+        phases = []
+        workers = {}
+        for n in (1, 2, 1):
             if n == 2:
-                add_worker(2)
+                workers[2] = add_worker(2)
+            elif phases:
+                os.killpg(workers[2].pid, signal.SIGTERM)
+                wait_for("the second worker to leave", 120, lambda: master_status(ui)["aliveworkers"] == 1)
             calc, listed = run_session(athena, "bench", code)
             stdout = open(os.path.join(data, "objects", *calc["Result"]["StdOutS3Uri"][5:].split("/"))).read()
             out = json.loads(stdout.strip().splitlines()[-1])
-            results[n] = {**out, "median": statistics.median(out["times"]), "listed": listed}
+            phases.append({**out, "workers": n, "listed": listed, "load": os.getloadavg()[0]})
             print(f"{n} worker(s): {out['executors']} executors, job times {[round(t, 2) for t in out['times']]} s", flush=True)
     finally:
         procs.stop_all()
         if not args.work_dir:
             shutil.rmtree(workdir, ignore_errors=True)
 
-    speedup = results[1]["median"] / results[2]["median"]
+    one = statistics.median([t for p in phases if p["workers"] == 1 for t in p["times"]])
+    two = statistics.median([t for p in phases if p["workers"] == 2 for t in p["times"]])
+    speedup = one / two
     table = "\n".join([
         f"Run of {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on {os.cpu_count()} cores "
         f"({busy:.0%} busy with other work before the run{'' if busy < 0.15 else ': NOT IDLE, numbers unreliable'}); "
         f"{args.rows:,} rows, {args.rounds} SHA-256 rounds per row, {args.partitions} partitions, "
-        f"median of {args.repeat} timed jobs after a warm-up job.",
+        f"{args.repeat} timed jobs per phase after a warm-up job.",
         "",
-        "| workers (1 core each) | executors used | job time, median (s) | all timed runs (s) |",
-        "| --- | --- | --- | --- |",
-        *(f"| {n} | {results[n]['executors']} | {results[n]['median']:.2f} | "
-          f"{', '.join(f'{t:.2f}' for t in results[n]['times'])} |" for n in (1, 2)),
+        "| phase | workers (1 core each) | executors used | job times (s) | load average after |",
+        "| --- | --- | --- | --- | --- |",
+        *(f"| {i + 1} | {p['workers']} | {p['executors']} | {', '.join(f'{t:.2f}' for t in p['times'])} | {p['load']:.2f} |"
+          for i, p in enumerate(phases)),
         "",
+        f"Median job time: {one:.2f} s with one worker, {two:.2f} s with two. "
         f"**Speed-up with two workers: {speedup:.2f}×** (ideal 2×; on a 2-core machine the driver, "
         "glaux and the Spark daemons share the same two cores as the executors).",
     ])

@@ -169,6 +169,10 @@ func TestIsolationFiles(t *testing.T) {
 	if b, err := os.ReadFile(filepath.Join(scratchA, "a-secret.txt")); err != nil || string(b) != "top secret of A" {
 		t.Fatalf("glaux reading A's file: %q, %v", b, err)
 	}
+	// B's warehouse, set elsewhere, moved into its scratch dir, the only place it may write.
+	if wh := completedStdout(t, s, b, "import os\nprint(spark.conf.get('spark.sql.warehouse.dir') == os.path.join(os.getcwd(), 'warehouse'))"); wh != "True\n" {
+		t.Fatalf("session B's warehouse is not in its scratch dir: %q", wh)
+	}
 	// B may read and write its own.
 	if got := completedStdout(t, s, b, "open('mine.txt', 'w').write('ok')\nprint(open('mine.txt').read())"); got != "ok\n" {
 		t.Fatalf("session B reading its own file: %q", got)
@@ -214,6 +218,31 @@ func TestIsolationFiles(t *testing.T) {
 			}
 		})
 	}
+	// In its own scratch dir a runner creates files, but cannot replace what glaux put there
+	// (the log glaux reads back, the dir its outputs are made in).
+	fi, err := os.Stat(scratchA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := fi.Sys().(*syscall.Stat_t); st.Uid != 0 || fi.Mode()&os.ModeSticky == 0 || fi.Mode().Perm() != 0o770 {
+		t.Fatalf("A's scratch dir: uid %d mode %v, want root's, sticky, 0770", st.Uid, fi.Mode())
+	}
+	for name, code := range map[string]string{
+		"remove glaux's log":          "import os\nos.remove('runner.log')",
+		"replace glaux's log":         "import os\nos.symlink('/etc/hostname', 'x')\nos.rename('x', 'runner.log')",
+		"move the calculations dir":   "import os\nos.rename('calculations', 'elsewhere')",
+		"write into the calculations": "open('calculations/x', 'w')",
+		"give away the scratch dir":   "import os\nos.chmod('.', 0o777)",
+	} {
+		t.Run(name, func(t *testing.T) {
+			out := runCalculation(t, s.Client, a, code)
+			_, stderr := wantResult(t, s, out)
+			if reason := aws.ToString(out.Status.StateChangeReason); !strings.HasPrefix(reason, "PermissionError: ") {
+				t.Fatalf("%s: %s %q, stderr:\n%s", code, out.Status.State, reason, stderr)
+			}
+		})
+	}
+
 	// A is untouched: still IDLE, its file intact.
 	if st := waitSession(t, s.Client, a, 0, types.SessionStateIdle); st.State != types.SessionStateIdle {
 		t.Fatalf("session A is %s", st.State)
@@ -229,7 +258,7 @@ func TestIsolationFiles(t *testing.T) {
 	}
 	waitSession(t, s.Client, a, time.Minute, types.SessionStateTerminated)
 	waitFor(t, "A's runner to be gone", 30*time.Second, func() bool { return syscall.Kill(pidA, 0) != nil })
-	fi, err := os.Stat(scratchA)
+	fi, err = os.Stat(scratchA)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -33,6 +33,8 @@ func SignNotebookToken(secret []byte, tok NotebookToken) string {
 	return p + "." + base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
 }
 
+var tokenEncoding = base64.RawURLEncoding.Strict()
+
 // Token refusals.
 var (
 	ErrTokenInvalid = errors.New("the notebook token is not valid")
@@ -43,10 +45,11 @@ var (
 func VerifyNotebookToken(secret []byte, token string, now time.Time) (NotebookToken, error) {
 	var tok NotebookToken
 	p, sig, ok := strings.Cut(token, ".")
-	if !ok || len(token) > 2048 {
+	if !ok || len(token) > 2048 || strings.ContainsAny(token, "\r\n") {
 		return tok, ErrTokenInvalid
 	}
-	got, err := base64.RawURLEncoding.DecodeString(sig)
+	// Strict: one token has exactly one encoding (no padding bits, no line breaks).
+	got, err := tokenEncoding.DecodeString(sig)
 	if err != nil {
 		return tok, ErrTokenInvalid
 	}
@@ -55,7 +58,7 @@ func VerifyNotebookToken(secret []byte, token string, now time.Time) (NotebookTo
 	if !hmac.Equal(got, mac.Sum(nil)) {
 		return tok, ErrTokenInvalid
 	}
-	payload, err := base64.RawURLEncoding.DecodeString(p)
+	payload, err := tokenEncoding.DecodeString(p)
 	if err != nil || json.Unmarshal(payload, &tok) != nil || tok.SessionID == "" {
 		return NotebookToken{}, ErrTokenInvalid
 	}

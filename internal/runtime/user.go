@@ -77,7 +77,16 @@ func Isolate(cfg *Config, name, dataDir, scratchDir string) error {
 	if err != nil {
 		return err
 	}
-	if err := prepareDataDir(dataDir, scratchDir, filepath.Dir(cfg.RunnerPath)); err != nil {
+	if cfg.RunnerPath == "" {
+		return errors.New("runtime: isolating runners needs the runner package's path")
+	}
+	var abs [3]string
+	for i, p := range []string{dataDir, scratchDir, filepath.Dir(cfg.RunnerPath)} {
+		if abs[i], err = filepath.Abs(p); err != nil {
+			return err
+		}
+	}
+	if err := prepareDataDir(abs[0], abs[1], abs[2]); err != nil {
 		return err
 	}
 	python := cfg.Python
@@ -340,7 +349,7 @@ func (id *identity) prepare(spec *athena.RunnerSpec) error {
 	if err := rootDir(filepath.Dir(s), 0, 0o711); err != nil {
 		return err
 	}
-	if err := rootDir(s, id.gid, 0o1770); err != nil {
+	if err := rootDir(s, id.gid, os.ModeSticky|0o770); err != nil {
 		return err
 	}
 	id.shared = append(id.shared, s)
