@@ -49,8 +49,12 @@ jars() {
   </dependencies>
 </project>
 POM
-	mvn -B -q -Dstyle.color=never -f "$work/pom.xml" dependency:copy-dependencies \
-		-DincludeArtifactIds=hadoop-aws,bundle -DoutputDirectory="$work/out"
+	if ! mvn -B -Dstyle.color=never -f "$work/pom.xml" dependency:copy-dependencies \
+		-DincludeArtifactIds=hadoop-aws,bundle -DoutputDirectory="$work/out" >"$work/mvn.log" 2>&1; then
+		tail -n 40 "$work/mvn.log" >&2
+		echo "cluster-deps: mvn failed" >&2
+		exit 1
+	fi
 	# Replace the jars of another Hadoop version: glaux puts every jar of the dir on the classpath.
 	rm -f "$dir"/hadoop-aws-*.jar "$dir"/bundle-*.jar "$dir"/.hadoop-*
 	mv "$work"/out/*.jar "$dir"/

@@ -220,6 +220,9 @@ def main():
     one = statistics.median([t for p in phases if p["workers"] == 1 for t in p["times"]])
     two = statistics.median([t for p in phases if p["workers"] == 2 for t in p["times"]])
     speedup = one / two
+    a, b = (statistics.median(p["times"]) for p in (phases[0], phases[2]))
+    drift = abs(a - b) / min(a, b)
+    steady = busy < 0.15 and drift < 0.25
     table = "\n".join([
         f"Run of {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on {os.cpu_count()} cores "
         f"({busy:.0%} busy with other work before the run{'' if busy < 0.15 else ': NOT IDLE, numbers unreliable'}); "
@@ -234,6 +237,9 @@ def main():
         f"Median job time: {one:.2f} s with one worker, {two:.2f} s with two. "
         f"**Speed-up with two workers: {speedup:.2f}×** (ideal 2×; on a 2-core machine the driver, "
         "glaux and the Spark daemons share the same two cores as the executors).",
+        "" if steady else (
+            f"\n**Unreliable run**: the two one-worker phases differ by {drift:.0%} (and/or the machine was "
+            "busy before the run): other work on the machine changed during the run. Rerun on an idle machine."),
     ])
     print(table)
     if not args.no_readme:

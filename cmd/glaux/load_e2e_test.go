@@ -43,6 +43,9 @@ func TestLoadShort(t *testing.T) {
 	t.Logf("%d requests in %s (%.0f/s), %d errors, %d 5xx; %d calculations completed, notebook versions %v\n%s",
 		req, res.Elapsed.Round(time.Millisecond), float64(req)/res.Elapsed.Seconds(), errs, s5, res.Completed(), res.NotebookV, res.Table())
 	t.Logf("glaux's memory:\n%s", res.MemoryTable(dur/10))
+	if res.VerifyRetries > 0 {
+		t.Logf("%d reads of the checks after the load were retried (no complete answer)", res.VerifyRetries)
+	}
 	for _, name := range loadgen.Operations {
 		if s := res.Ops[name]; s != nil && s.Errors > 0 {
 			t.Errorf("%s: %d of %d requests failed (%d 5xx, %d 4xx, %d without an answer); first: %s", name, s.Errors, s.Requests, s.Status5xx, s.Status4xx, s.Transport, s.FirstErr)

@@ -155,7 +155,10 @@ class GlauxServer:
         self.log_path = self.data_dir.parent / (self.data_dir.name + ".log")
         args = [
             str(binary), "serve", "--addr", "127.0.0.1:0", "--data-dir", str(self.data_dir),
-            "--python", runner_python(), *extra_args,
+            "--python", runner_python(),
+            # Runners as glaux's own user: the data dir is a private temp dir.
+            "--runner-user=",
+            *extra_args,
         ]
         if fake_spark:
             args.append("--fake-spark")

@@ -23,7 +23,7 @@ type options struct {
 	warmup, duration                    time.Duration
 	clients                             []int
 	sessionRuns, trivialRuns, jobRuns   int
-	jobs                                []string
+	jobs, jobRows                       []string
 	skipAPI, skipSpark                  bool
 	quietWait                           time.Duration
 }
@@ -45,7 +45,7 @@ func main() {
 	flag.IntVar(&o.sessionRuns, "session-runs", 3, "StartSession -> IDLE runs (and bare driver starts)")
 	flag.IntVar(&o.trivialRuns, "trivial-runs", 50, "runs of the trivial calculation")
 	flag.IntVar(&o.jobRuns, "job-runs", 5, "runs of each Spark job (after two warm-up runs of the first)")
-	flag.StringVar(&jobs, "jobs", "30_000_000,300_000_000", "row counts of the Spark jobs spark.range(0, N).selectExpr('sum(id % 7)').first()")
+	flag.StringVar(&jobs, "jobs", "30_000_000,300_000_000,1_000", "row counts of the Spark jobs spark.range(0, N).selectExpr('sum(id % 7)').first()")
 	flag.DurationVar(&o.quietWait, "quiet-wait", 3*time.Minute, "how long to wait, before each part, for other work on the machine to stop")
 	flag.BoolVar(&o.skipAPI, "skip-api", false, "skip the API throughput and status poll parts (the README is then not written)")
 	flag.BoolVar(&o.skipSpark, "skip-spark", false, "skip the real-Spark part (the README is then not written)")
@@ -63,6 +63,7 @@ func main() {
 		o.clients = append(o.clients, n)
 	}
 	for _, n := range strings.Split(jobs, ",") {
+		o.jobRows = append(o.jobRows, strings.TrimSpace(n))
 		o.jobs = append(o.jobs, fmt.Sprintf("spark.range(0, %s).selectExpr('sum(id %% 7)').first()", strings.TrimSpace(n)))
 	}
 	if o.skipAPI || o.skipSpark {
@@ -220,9 +221,16 @@ func apiPart(ctx context.Context, o options, res *results) error {
 				name, endpoint string
 				into           *loadResult
 			}{{"glaux", gEP, &row.Glaux}, {"moto", mEP, &row.Moto}, {"floor", fEP, &row.Floor}} {
-				logf("%s, %d clients: %s", b.op, n, t.name)
-				*t.into = runLoad(ctx, t.endpoint, b.op, []byte(b.body), n, o.warmup, o.duration)
-				logf("  %s", *t.into)
+				what := fmt.Sprintf("%s, %d clients, %s", b.op, n, t.name)
+				err := quietly(ctx, what, func() (float64, error) {
+					logf("%s", what)
+					*t.into = runLoad(ctx, t.endpoint, b.op, []byte(b.body), n, o.warmup, o.duration)
+					logf("  %s", *t.into)
+					return t.into.Other, nil
+				})
+				if err != nil {
+					return err
+				}
 			}
 			res.API = append(res.API, row)
 			if err := ctx.Err(); err != nil {
@@ -247,20 +255,27 @@ func apiPart(ctx context.Context, o options, res *results) error {
 	}
 	// For reading (3b): the same round trip without Spark (the runner's IPython shell, glaux's
 	// bookkeeping and the polling, but no py4j/JVM).
-	var fm *meter
-	for i := -3; i < o.trivialRuns; i++ {
-		if i == 0 {
-			fm = startMeter()
+	err = quietly(ctx, "1+1 on --fake-spark", func() (float64, error) {
+		var m *meter
+		res.FakeTrivial = nil
+		for i := -3; i < o.trivialRuns; i++ {
+			if i == 0 {
+				m = startMeter()
+			}
+			_, d, err := gc.runCalculation(ctx, session, "1+1", 0, time.Minute)
+			if err != nil {
+				return 0, err
+			}
+			if i >= 0 {
+				res.FakeTrivial = append(res.FakeTrivial, d)
+			}
 		}
-		_, d, err := gc.runCalculation(ctx, session, "1+1", 0, time.Minute)
-		if err != nil {
-			return err
-		}
-		if i >= 0 {
-			res.FakeTrivial = append(res.FakeTrivial, d)
-		}
+		res.FakeTrivialOther = m.other()
+		return res.FakeTrivialOther, nil
+	})
+	if err != nil {
+		return err
 	}
-	res.FakeTrivialOther = fm.other()
 	logf("1+1 on --fake-spark: p50 %s", fmtDur(median(res.FakeTrivial)))
 	polls := []struct{ op, body string }{
 		{"GetSessionStatus", fmt.Sprintf(`{"SessionId":%q}`, session)},
@@ -268,9 +283,17 @@ func apiPart(ctx context.Context, o options, res *results) error {
 	}
 	for _, p := range polls {
 		for _, n := range o.clients {
-			logf("%s, %d clients: glaux", p.op, n)
-			r := runLoad(ctx, gEP, p.op, []byte(p.body), n, o.warmup, o.duration)
-			logf("  %s", r)
+			what := fmt.Sprintf("%s, %d clients, glaux", p.op, n)
+			var r loadResult
+			err := quietly(ctx, what, func() (float64, error) {
+				logf("%s", what)
+				r = runLoad(ctx, gEP, p.op, []byte(p.body), n, o.warmup, o.duration)
+				logf("  %s", r)
+				return r.Other, nil
+			})
+			if err != nil {
+				return err
+			}
 			res.Polls = append(res.Polls, pollRow{Op: p.op, Clients: n, R: r})
 			if err := ctx.Err(); err != nil {
 				return err
@@ -338,52 +361,69 @@ func sparkPart(ctx context.Context, o options, res *results) error {
 			return err
 		}
 	}
-	m := startMeter()
-	for range o.trivialRuns {
-		_, d, err := c.runCalculation(ctx, session, trivial, 0, time.Minute)
-		if err != nil {
-			return err
-		}
-		sp.GlauxTrivial = append(sp.GlauxTrivial, d)
-	}
 	if _, err := bare.exec(trivial, 3); err != nil {
 		return err
 	}
-	if sp.BareTrivial, err = bare.exec(trivial, o.trivialRuns); err != nil {
+	err = quietly(ctx, "1+1", func() (float64, error) {
+		m := startMeter()
+		sp.GlauxTrivial = nil
+		for range o.trivialRuns {
+			_, d, err := c.runCalculation(ctx, session, trivial, 0, time.Minute)
+			if err != nil {
+				return 0, err
+			}
+			sp.GlauxTrivial = append(sp.GlauxTrivial, d)
+		}
+		var err error
+		if sp.BareTrivial, err = bare.exec(trivial, o.trivialRuns); err != nil {
+			return 0, err
+		}
+		sp.TrivialOther = m.other()
+		return sp.TrivialOther, nil
+	})
+	if err != nil {
 		return err
 	}
-	sp.TrivialOther = m.other()
 	logf("1+1: glaux p50 %s, bare p50 %s", fmtDur(median(sp.GlauxTrivial)), fmtDur(median(sp.BareTrivial)))
 
 	// (c) The Spark jobs: two warm-up runs each side (JIT), then alternating runs. Polling
 	// every 5 ms bounds the observation error far below the job time without taking a core
 	// from Spark.
 	for j, job := range o.jobs {
-		jr := jobResult{Code: job}
+		jr := jobResult{Code: job, Rows: o.jobRows[j]}
 		first := 0
 		if j == 0 {
 			first = -2
 		}
-		var m *meter
 		for i := first; i < o.jobRuns; i++ {
-			if i == 0 {
-				m = startMeter()
-			}
-			bd, err := bare.exec(job, 1)
+			var bd, gd time.Duration
+			var other float64
+			err := quietly(ctx, fmt.Sprintf("job %d run %d", j+1, i+1), func() (float64, error) {
+				m := startMeter()
+				b, err := bare.exec(job, 1)
+				if err != nil {
+					return 0, err
+				}
+				bd = b[0]
+				if _, gd, err = c.runCalculation(ctx, session, job, 5*time.Millisecond, 5*time.Minute); err != nil {
+					return 0, err
+				}
+				other = m.other()
+				logf("job %d run %d: bare %s, glaux %s", j+1, i+1, fmtDur(bd), fmtDur(gd))
+				if i < 0 {
+					return 0, nil // warm-up
+				}
+				return other, nil
+			})
 			if err != nil {
 				return err
 			}
-			_, gd, err := c.runCalculation(ctx, session, job, 5*time.Millisecond, 5*time.Minute)
-			if err != nil {
-				return err
-			}
-			logf("job %d run %d: bare %s, glaux %s", j+1, i+1, fmtDur(bd[0]), fmtDur(gd))
 			if i >= 0 {
-				jr.Bare = append(jr.Bare, bd[0])
+				jr.Bare = append(jr.Bare, bd)
 				jr.Glaux = append(jr.Glaux, gd)
+				jr.Other = max(jr.Other, other)
 			}
 		}
-		jr.Other = m.other()
 		sp.Jobs = append(sp.Jobs, jr)
 	}
 	sp.BusyRSS = measureRSS(g, bare)
@@ -395,36 +435,46 @@ func sparkPart(ctx context.Context, o options, res *results) error {
 	}
 
 	// (a) Timed starts, alternating, each torn down before the next.
-	startOther := 0.0
 	for i := range o.sessionRuns {
-		m := startMeter()
-		b, err := startBare(o.python, o.script, bareDir, filepath.Join(o.work, fmt.Sprintf("bare-%d.log", i)), master, memory)
+		var bareStart, glauxStart time.Duration
+		var bareOther, glauxOther float64
+		err := quietly(ctx, fmt.Sprintf("bare PySpark start %d", i+1), func() (float64, error) {
+			m := startMeter()
+			b, err := startBare(o.python, o.script, bareDir, filepath.Join(o.work, fmt.Sprintf("bare-%d.log", i)), master, memory)
+			if err != nil {
+				return 0, err
+			}
+			bareOther = m.other()
+			b.quit()
+			bareStart = b.Startup
+			logf("bare PySpark start %d: %s", i+1, fmtDur(bareStart))
+			return bareOther, nil
+		})
 		if err != nil {
 			return err
 		}
-		startOther = max(startOther, m.other())
-		sp.BareStart = append(sp.BareStart, b.Startup)
-		logf("bare PySpark start %d: %s", i+1, fmtDur(b.Startup))
-		b.quit()
-
-		m = startMeter()
-		start := time.Now()
-		id, err := c.startSession(ctx, wg)
+		err = quietly(ctx, fmt.Sprintf("glaux StartSession %d", i+1), func() (float64, error) {
+			m := startMeter()
+			start := time.Now()
+			id, err := c.startSession(ctx, wg)
+			if err != nil {
+				return 0, err
+			}
+			_, seen, err := c.waitSession(ctx, id, 10*time.Millisecond, 4*time.Minute, "IDLE")
+			if err != nil {
+				return 0, err
+			}
+			glauxStart, glauxOther = seen.Sub(start), m.other()
+			logf("glaux StartSession -> IDLE %d: %s", i+1, fmtDur(glauxStart))
+			return glauxOther, terminateSession(ctx, c, g, id, 0)
+		})
 		if err != nil {
 			return err
 		}
-		_, seen, err := c.waitSession(ctx, id, 10*time.Millisecond, 4*time.Minute, "IDLE")
-		if err != nil {
-			return err
-		}
-		sp.GlauxStart = append(sp.GlauxStart, seen.Sub(start))
-		startOther = max(startOther, m.other())
-		logf("glaux StartSession -> IDLE %d: %s", i+1, fmtDur(seen.Sub(start)))
-		if err := terminateSession(ctx, c, g, id, 0); err != nil {
-			return err
-		}
+		sp.BareStart = append(sp.BareStart, bareStart)
+		sp.GlauxStart = append(sp.GlauxStart, glauxStart)
+		sp.StartOther = max(sp.StartOther, bareOther, glauxOther)
 	}
-	sp.StartOther = startOther
 	return nil
 }
 
@@ -498,29 +548,37 @@ func warmPart(ctx context.Context, o options, res *results) error {
 	}
 	sp.PoolRSS.SessionParts = strings.Join(parts, " + ")
 	logf("RSS with an idle warm runner: %+v", sp.PoolRSS)
+	refilled := true // the first runner is ready
 	for i := range o.sessionRuns {
-		if i > 0 {
-			if err := waitReady(); err != nil { // the pool has refilled
-				return err
+		var d time.Duration
+		var other float64
+		err := quietly(ctx, fmt.Sprintf("glaux StartSession from the warm pool %d", i+1), func() (float64, error) {
+			if !refilled {
+				if err := waitReady(); err != nil {
+					return 0, err
+				}
+				time.Sleep(time.Second)
 			}
-			time.Sleep(time.Second)
-		}
-		m := startMeter()
-		start := time.Now()
-		id, err := c.startSession(ctx, wg)
+			m := startMeter()
+			start := time.Now()
+			id, err := c.startSession(ctx, wg)
+			if err != nil {
+				return 0, err
+			}
+			refilled = false // taking the pooled runner starts a new one
+			_, seen, err := c.waitSession(ctx, id, 10*time.Millisecond, 4*time.Minute, "IDLE")
+			if err != nil {
+				return 0, err
+			}
+			d, other = seen.Sub(start), m.other()
+			logf("glaux StartSession -> IDLE from the warm pool %d: %s", i+1, fmtDur(d))
+			return other, terminateSession(ctx, c, g, id, 1)
+		})
 		if err != nil {
 			return err
 		}
-		_, seen, err := c.waitSession(ctx, id, 10*time.Millisecond, 4*time.Minute, "IDLE")
-		if err != nil {
-			return err
-		}
-		sp.WarmStart = append(sp.WarmStart, seen.Sub(start))
-		sp.WarmOther = max(sp.WarmOther, m.other())
-		logf("glaux StartSession -> IDLE from the warm pool %d: %s", i+1, fmtDur(seen.Sub(start)))
-		if err := terminateSession(ctx, c, g, id, 1); err != nil {
-			return err
-		}
+		sp.WarmStart = append(sp.WarmStart, d)
+		sp.WarmOther = max(sp.WarmOther, other)
 	}
 	return nil
 }

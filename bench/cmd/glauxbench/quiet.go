@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"strconv"
@@ -25,13 +26,16 @@ func cpuTimes() (busy, total uint64, err error) {
 	if len(f) < 8 || f[0] != "cpu" {
 		return 0, 0, fmt.Errorf("/proc/stat: unexpected %q", line)
 	}
+	// user nice system idle iowait irq softirq steal (guest is already counted in user).
+	// Busy is user+nice+system: what processes are charged with. Interrupt time is left out,
+	// since the kernel charges it to no process (loopback networking is mostly softirq).
 	for i, v := range f[1:] {
-		n, _ := strconv.ParseUint(v, 10, 64)
-		if i >= 7 { // guest time is already counted in user
+		if i >= 8 {
 			break
 		}
+		n, _ := strconv.ParseUint(v, 10, 64)
 		total += n
-		if i != 3 && i != 4 { // idle, iowait
+		if i <= 2 {
 			busy += n
 		}
 	}
@@ -135,4 +139,25 @@ func (m *meter) other() float64 {
 	// Per-process ticks and /proc/stat ticks are both USER_HZ.
 	other := float64(busy-m.busy0) - float64(ours-m.ours0)
 	return max(0, other/float64(total-m.total0))
+}
+
+// retriesLeft bounds the repeated measurements of the whole run.
+var retriesLeft = 8
+
+// quietly runs a measurement f, which returns the share of the machine other work took during
+// it; while the run has retries left, a measurement disturbed by more than otherLimit is
+// repeated (f must replace, not add to, its results) after waiting for the machine to calm.
+func quietly(ctx context.Context, what string, f func() (float64, error)) error {
+	for {
+		other, err := f()
+		if err != nil {
+			return err
+		}
+		if other < otherLimit || retriesLeft <= 0 || ctx.Err() != nil {
+			return nil
+		}
+		retriesLeft--
+		logf("%s: other work took %.0f%% of the machine; measuring again (%d repeats left in this run)", what, 100*other, retriesLeft)
+		waitQuiet(what, 30*time.Second)
+	}
 }

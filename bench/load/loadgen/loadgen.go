@@ -116,6 +116,8 @@ type Result struct {
 	NotebookV  map[string]int // notebook id -> last acknowledged version
 	Problems   []string       // lost, duplicated or wrong results found by Verify
 	Unfinished int            // acknowledged calculations not final when the load ended
+	// VerifyRetries counts Verify's reads that got no complete HTTP answer and were retried.
+	VerifyRetries int
 }
 
 // recorder collects outcomes from every goroutine.
@@ -182,6 +184,8 @@ type state struct {
 	done     atomic.Int64
 	nbMu     sync.Mutex
 	nbV      map[string]int
+	// verifyRetries counts verification reads that got no complete answer and were retried.
+	verifyRetries atomic.Int64
 }
 
 // Run sets up a workgroup, sessions and notebooks, runs the load for cfg.Duration, waits for
@@ -276,6 +280,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		s.lat = nil
 	}
 	res.Problems = verify(ctx, setup, st, res)
+	res.VerifyRetries = int(st.verifyRetries.Load())
 	return res, nil
 }
 
@@ -512,7 +517,9 @@ func verify(ctx context.Context, c *athena.Client, st *state, res *Result) []str
 	for _, sess := range st.sessions {
 		var token *string
 		for page := 0; ; page++ {
-			out, err := c.ListCalculationExecutions(ctx, &athena.ListCalculationExecutionsInput{SessionId: aws.String(sess), NextToken: token, MaxResults: aws.Int32(100)})
+			out, err := retry(ctx, st, func() (*athena.ListCalculationExecutionsOutput, error) {
+				return c.ListCalculationExecutions(ctx, &athena.ListCalculationExecutionsInput{SessionId: aws.String(sess), NextToken: token, MaxResults: aws.Int32(100)})
+			})
 			if err != nil {
 				bad("ListCalculationExecutions %s: %v", sess, err)
 				break
@@ -539,7 +546,9 @@ func verify(ctx context.Context, c *athena.Client, st *state, res *Result) []str
 		case n > 1:
 			bad("calculation %s is listed %d times: duplicated", calc.ID, n)
 		}
-		out, err := c.GetCalculationExecution(ctx, &athena.GetCalculationExecutionInput{CalculationExecutionId: aws.String(calc.ID)})
+		out, err := retry(ctx, st, func() (*athena.GetCalculationExecutionOutput, error) {
+			return c.GetCalculationExecution(ctx, &athena.GetCalculationExecutionInput{CalculationExecutionId: aws.String(calc.ID)})
+		})
 		if err != nil {
 			bad("GetCalculationExecution %s: %v", calc.ID, err)
 			continue
@@ -560,7 +569,9 @@ func verify(ctx context.Context, c *athena.Client, st *state, res *Result) []str
 		}
 	}
 	for nb, v := range st.nbV {
-		out, err := c.ExportNotebook(ctx, &athena.ExportNotebookInput{NotebookId: aws.String(nb)})
+		out, err := retry(ctx, st, func() (*athena.ExportNotebookOutput, error) {
+			return c.ExportNotebook(ctx, &athena.ExportNotebookInput{NotebookId: aws.String(nb)})
+		})
 		if err != nil {
 			bad("ExportNotebook %s: %v", nb, err)
 		} else if got := PayloadVersion(aws.ToString(out.Payload)); got != v {
@@ -568,6 +579,22 @@ func verify(ctx context.Context, c *athena.Client, st *state, res *Result) []str
 		}
 	}
 	return problems
+}
+
+// retry runs one of verify's reads, again (up to 3 times) when it got no complete HTTP
+// answer: the check is of what glaux stored, and a read is idempotent. Each retry is logged
+// and counted in Result.VerifyRetries, so that it shows.
+func retry[T any](ctx context.Context, st *state, read func() (T, error)) (T, error) {
+	for i := 0; ; i++ {
+		out, err := read()
+		var re *awshttp.ResponseError
+		if err == nil || i == 3 || ctx.Err() != nil || (errors.As(err, &re) && re.HTTPStatusCode() != 200) {
+			return out, err
+		}
+		st.verifyRetries.Add(1)
+		st.cfg.Logf("load: verification read failed, retrying: %v", err)
+		time.Sleep(100 * time.Millisecond)
+	}
 }
 
 // ReadObject reads s3://bucket/key from the dir object backend under dataDir.
