@@ -36,6 +36,8 @@ type childGlaux struct {
 	cmd      *exec.Cmd
 	logs     *lockedBuffer
 	exited   chan struct{}
+	// logsChecked: checkLogs ran (once glaux exited).
+	logsChecked bool
 }
 
 // lockedBuffer collects the child's output; exec writes it from one goroutine, tests read it.
@@ -108,6 +110,23 @@ func (g *childGlaux) kill() {
 	}
 	<-g.exited
 	g.waitRunners()
+	g.checkLogs()
+}
+
+// checkLogs fails the test on what must never be in glaux's output: a data race report (the
+// test binary may be built with -race), a panic.
+func (g *childGlaux) checkLogs() {
+	if g.logsChecked {
+		return
+	}
+	g.logsChecked = true
+	logs := g.Logs()
+	for _, bad := range []string{"WARNING: DATA RACE", "panic:", "fatal error:"} {
+		if strings.Contains(logs, bad) {
+			g.t.Errorf("the child glaux reported %q:\n%s", bad, logs)
+			return
+		}
+	}
 }
 
 // stop ends glaux as an operator would (SIGTERM), or with SIGKILL after 60s.
@@ -125,6 +144,7 @@ func (g *childGlaux) stop() {
 		}
 	}
 	g.waitRunners()
+	g.checkLogs()
 }
 
 // waitRunners waits up to 30s for the runners of this data dir to end, then kills them.
