@@ -64,6 +64,23 @@ func defaultCacheDir() string {
 	return filepath.Join(home, ".cache", "glaux")
 }
 
+// defaultPython is the interpreter of the newest complete environment scripts/pyenv.sh built
+// in the cache (it has pyspark and ipython), else python3 from PATH.
+func defaultPython() string {
+	best, bestTime := "python3", time.Time{}
+	markers, _ := filepath.Glob(filepath.Join(defaultCacheDir(), "venv-*", ".glaux-complete"))
+	for _, m := range markers {
+		fi, err := os.Stat(m)
+		py := filepath.Join(filepath.Dir(m), "bin", "python")
+		if err == nil && fi.ModTime().After(bestTime) {
+			if _, err := os.Stat(py); err == nil {
+				best, bestTime = py, fi.ModTime()
+			}
+		}
+	}
+	return best
+}
+
 func defaultDataDir() string {
 	if d := os.Getenv("XDG_DATA_HOME"); d != "" {
 		return filepath.Join(d, "glaux")
@@ -101,7 +118,7 @@ func parseConfig(args []string) (*Config, error) {
 	fs.StringVar(&c.AccountID, "account-id", env("GLAUX_ACCOUNT_ID", "123456789012"), "12-digit account id used in ARNs (GLAUX_ACCOUNT_ID)")
 	creds := fs.String("credentials", env("GLAUX_CREDENTIALS", ""), "access keys as AKID:SECRET[,AKID:SECRET...] (GLAUX_CREDENTIALS)")
 	credFile := fs.String("credentials-file", env("GLAUX_CREDENTIALS_FILE", ""), "file with one AKID:SECRET per line (GLAUX_CREDENTIALS_FILE)")
-	fs.StringVar(&c.Python, "python", env("GLAUX_PYTHON", "python3"), "Python interpreter with pyspark and ipython for session runners (GLAUX_PYTHON)")
+	fs.StringVar(&c.Python, "python", env("GLAUX_PYTHON", defaultPython()), "Python interpreter with pyspark and ipython for session runners (GLAUX_PYTHON)")
 	fs.StringVar(&c.SparkMaster, "spark-master", env("GLAUX_SPARK_MASTER", ""), "Spark master URL; empty runs Spark in local mode (GLAUX_SPARK_MASTER)")
 	fs.IntVar(&c.CoresPerDPU, "cores-per-dpu", envInt("GLAUX_CORES_PER_DPU", 1), "CPU cores one DPU stands for (GLAUX_CORES_PER_DPU)")
 	fs.IntVar(&c.MemoryMBPerDPU, "memory-per-dpu", envInt("GLAUX_MEMORY_PER_DPU", 1024), "memory in MiB one DPU stands for (GLAUX_MEMORY_PER_DPU)")
