@@ -44,7 +44,7 @@ func main() {
 	flag.StringVar(&clients, "clients", "1,50", "concurrent clients of the throughput runs")
 	flag.IntVar(&o.sessionRuns, "session-runs", 3, "StartSession -> IDLE runs (and bare driver starts)")
 	flag.IntVar(&o.trivialRuns, "trivial-runs", 50, "runs of the trivial calculation")
-	flag.IntVar(&o.jobRuns, "job-runs", 5, "runs of each Spark job (after two warm-up runs of the first)")
+	flag.IntVar(&o.jobRuns, "job-runs", 5, "runs of each Spark job (after two warm-up runs)")
 	flag.StringVar(&jobs, "jobs", "30_000_000,300_000_000,1_000", "row counts of the Spark jobs spark.range(0, N).selectExpr('sum(id % 7)').first()")
 	flag.DurationVar(&o.quietWait, "quiet-wait", 3*time.Minute, "how long to wait, before each part, for other work on the machine to stop")
 	flag.BoolVar(&o.skipAPI, "skip-api", false, "skip the API throughput and status poll parts (the README is then not written)")
@@ -386,15 +386,12 @@ func sparkPart(ctx context.Context, o options, res *results) error {
 	}
 	logf("1+1: glaux p50 %s, bare p50 %s", fmtDur(median(sp.GlauxTrivial)), fmtDur(median(sp.BareTrivial)))
 
-	// (c) The Spark jobs: two warm-up runs each side (JIT), then alternating runs. Polling
+	// (c) The Spark jobs: two warm-up runs each side per job (JIT), then alternating runs. Polling
 	// every 5 ms bounds the observation error far below the job time without taking a core
 	// from Spark.
 	for j, job := range o.jobs {
 		jr := jobResult{Code: job, Rows: o.jobRows[j]}
-		first := 0
-		if j == 0 {
-			first = -2
-		}
+		first := -2 // warm-up runs: the JIT compiles again for each data size
 		for i := first; i < o.jobRuns; i++ {
 			var bd, gd time.Duration
 			var other float64

@@ -98,6 +98,10 @@ type meter struct {
 // row is marked.
 const otherLimit = 0.10
 
+// minMeterTicks is the shortest window (in clock ticks summed over all cores) the meter
+// judges: 0.5 s of a 2-core machine.
+const minMeterTicks = 100
+
 func startMeter() *meter {
 	m := &meter{}
 	m.busy0, m.total0, _ = cpuTimes()
@@ -133,8 +137,8 @@ func (m *meter) ours() uint64 {
 func (m *meter) other() float64 {
 	busy, total, err := cpuTimes()
 	ours := m.ours()
-	if err != nil || total <= m.total0 {
-		return 0
+	if err != nil || total < m.total0+minMeterTicks {
+		return 0 // too short a window to tell (ticks are 10 ms)
 	}
 	// Per-process ticks and /proc/stat ticks are both USER_HZ.
 	other := float64(busy-m.busy0) - float64(ours-m.ours0)
