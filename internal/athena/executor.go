@@ -82,7 +82,7 @@ func (s *Service) executors(ctx context.Context, sess *Session) []wire.Executors
 		case !e.Active || final:
 			state = wire.ExecutorStateTerminated
 		}
-		item := wire.ExecutorsSummary{ExecutorId: ptr(id), ExecutorType: ptr(typ), ExecutorState: ptr(state), ExecutorSize: ptr(int64(1))}
+		item := wire.ExecutorsSummary{ExecutorId: ptr(id), ExecutorType: ptr(typ), ExecutorState: ptr(state), ExecutorSize: ptr(s.executorDPUs(e))}
 		if !e.AddTime.IsZero() {
 			item.StartDateTime = ptr(e.AddTime.UnixMilli())
 		}
@@ -104,4 +104,13 @@ func deref64(p *int64) int64 {
 		return 0
 	}
 	return *p
+}
+
+// executorDPUs is an executor's size in DPUs: its cores over the cores a DPU stands for
+// (at least 1; the driver is the coordinator's one DPU).
+func (s *Service) executorDPUs(e ExecutorInfo) int64 {
+	if e.IsDriver || s.cfg.CoresPerDPU <= 0 {
+		return 1
+	}
+	return int64(max(1, e.Cores/s.cfg.CoresPerDPU))
 }
