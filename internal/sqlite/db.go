@@ -31,6 +31,8 @@ type DB struct {
 	path  string
 	write *sql.DB // exactly one connection: every write transaction, one at a time
 	read  *sql.DB // read-only connections for View
+	// Prepared statements of each pool.
+	writeStmts, readStmts *stmtCache
 }
 
 var _ athena.Store = (*DB)(nil)
@@ -94,7 +96,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		w.Close()
 		return nil, fmt.Errorf("sqlite: open %s (read-only): %w", path, err)
 	}
-	return &DB{path: path, write: w, read: r}, nil
+	return &DB{path: path, write: w, read: r, writeStmts: newStmtCache(w), readStmts: newStmtCache(r)}, nil
 }
 
 // dsn is the driver's data source name: the pragmas are applied to every new connection.
@@ -230,6 +232,8 @@ func schemaVersion(ctx context.Context, q interface {
 
 // Close closes the database. Transactions still running fail.
 func (db *DB) Close() error {
+	db.readStmts.close()
+	db.writeStmts.close()
 	return errors.Join(db.read.Close(), db.write.Close())
 }
 
@@ -241,7 +245,7 @@ func (db *DB) Update(ctx context.Context, fn func(athena.Tx) error) (err error) 
 	if err != nil {
 		return fmt.Errorf("sqlite: begin: %w", err)
 	}
-	t := &tx{ctx: ctx, tx: stx}
+	t := &tx{ctx: ctx, tx: stx, stmts: db.writeStmts}
 	done := false
 	defer func() {
 		if !done {
@@ -269,7 +273,7 @@ func (db *DB) View(ctx context.Context, fn func(athena.Tx) error) error {
 		return fmt.Errorf("sqlite: begin read: %w", err)
 	}
 	defer stx.Rollback()
-	return fn(&tx{ctx: ctx, tx: stx})
+	return fn(&tx{ctx: ctx, tx: stx, stmts: db.readStmts})
 }
 
 // GetMeta returns the installation value stored under key, or an error wrapping

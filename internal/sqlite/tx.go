@@ -16,6 +16,8 @@ import (
 type tx struct {
 	ctx context.Context
 	tx  *sql.Tx
+	// stmts prepares each query once per connection pool (stmt.go).
+	stmts *stmtCache
 	// assigned are the calculations whose Seq this transaction set; a rollback resets them
 	// to 0, since the sequence values they got are given out again.
 	assigned []*athena.Calculation
@@ -33,10 +35,6 @@ func (t *tx) undoSeqs() {
 	t.assigned = nil
 }
 
-func (t *tx) exec(query string, args ...any) (sql.Result, error) {
-	return t.tx.ExecContext(t.ctx, query, args...)
-}
-
 func notFound(kind, key string) error {
 	return fmt.Errorf("sqlite: %s %q: %w", kind, key, athena.ErrNotFound)
 }
@@ -44,7 +42,7 @@ func notFound(kind, key string) error {
 // getRecord reads one JSON data value into rec.
 func (t *tx) getRecord(rec any, kind, key, query string, args ...any) error {
 	var data string
-	err := t.tx.QueryRowContext(t.ctx, query, args...).Scan(&data)
+	err := t.queryRow(query, args...).Scan(&data)
 	if errors.Is(err, sql.ErrNoRows) {
 		return notFound(kind, key)
 	}
@@ -59,7 +57,7 @@ func (t *tx) getRecord(rec any, kind, key, query string, args ...any) error {
 
 // listRecords runs query, whose only column is JSON data, and decodes each row with decode.
 func listRecords[R any, T any](t *tx, kind, query string, args []any, decode func(*R) T) ([]T, error) {
-	rows, err := t.tx.QueryContext(t.ctx, query, args...)
+	rows, err := t.query(query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: list %s: %w", kind, err)
 	}
@@ -159,7 +157,7 @@ func (t *tx) ListWorkGroups(after string, limit int) ([]*athena.WorkGroup, error
 
 func (t *tx) getNotebook(kind, key, query string, args ...any) (*athena.Notebook, error) {
 	var data, payload string
-	err := t.tx.QueryRowContext(t.ctx, query, args...).Scan(&data, &payload)
+	err := t.queryRow(query, args...).Scan(&data, &payload)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound(kind, key)
 	}
@@ -222,7 +220,7 @@ func (t *tx) ListNotebooks(workGroup, nameContains string, after athena.Cursor, 
 
 func (t *tx) CountNotebooks(workGroup string) (int, error) {
 	var n int
-	if err := t.tx.QueryRowContext(t.ctx, "SELECT COUNT(*) FROM notebooks WHERE workgroup = ?", workGroup).Scan(&n); err != nil {
+	if err := t.queryRow("SELECT COUNT(*) FROM notebooks WHERE workgroup = ?", workGroup).Scan(&n); err != nil {
 		return 0, fmt.Errorf("sqlite: count notebooks of %q: %w", workGroup, err)
 	}
 	return n, nil
@@ -295,7 +293,7 @@ func (t *tx) GetCalculation(id string) (*athena.Calculation, error) {
 func (t *tx) PutCalculation(c *athena.Calculation) error {
 	if c.Seq == 0 {
 		var seq int64
-		err := t.tx.QueryRowContext(t.ctx, "SELECT seq FROM calculations WHERE id = ?", c.ID).Scan(&seq)
+		err := t.queryRow("SELECT seq FROM calculations WHERE id = ?", c.ID).Scan(&seq)
 		switch {
 		case err == nil:
 			c.Seq = seq
@@ -352,7 +350,7 @@ func (t *tx) ListCalculations(q athena.CalculationQuery) ([]*athena.Calculation,
 
 // GetTags returns the tags of arn in key order; none is an empty, non-nil slice.
 func (t *tx) GetTags(arn string) ([]wire.Tag, error) {
-	rows, err := t.tx.QueryContext(t.ctx, "SELECT key, value FROM tags WHERE arn = ? ORDER BY key", arn)
+	rows, err := t.query("SELECT key, value FROM tags WHERE arn = ? ORDER BY key", arn)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: get tags of %q: %w", arn, err)
 	}

@@ -44,7 +44,7 @@ func main() {
 	flag.StringVar(&clients, "clients", "1,50", "concurrent clients of the throughput runs")
 	flag.IntVar(&o.sessionRuns, "session-runs", 3, "StartSession -> IDLE runs (and bare driver starts)")
 	flag.IntVar(&o.trivialRuns, "trivial-runs", 50, "runs of the trivial calculation")
-	flag.IntVar(&o.jobRuns, "job-runs", 5, "runs of each Spark job (after two warm-up runs)")
+	flag.IntVar(&o.jobRuns, "job-runs", 9, "runs of each Spark job (after two warm-up runs)")
 	flag.StringVar(&jobs, "jobs", "30_000_000,300_000_000,1_000", "row counts of the Spark jobs spark.range(0, N).selectExpr('sum(id % 7)').first()")
 	flag.DurationVar(&o.quietWait, "quiet-wait", 3*time.Minute, "how long to wait, before each part, for other work on the machine to stop")
 	flag.BoolVar(&o.skipAPI, "skip-api", false, "skip the API throughput and status poll parts (the README is then not written)")
@@ -397,12 +397,27 @@ func sparkPart(ctx context.Context, o options, res *results) error {
 			var other float64
 			err := quietly(ctx, fmt.Sprintf("job %d run %d", j+1, i+1), func() (float64, error) {
 				m := startMeter()
-				b, err := bare.exec(job, 1)
-				if err != nil {
+				runBare := func() error {
+					time.Sleep(300 * time.Millisecond) // let the other JVM finish its after-job work
+					b, err := bare.exec(job, 1)
+					if err == nil {
+						bd = b[0]
+					}
+					return err
+				}
+				runGlaux := func() (err error) {
+					time.Sleep(300 * time.Millisecond)
+					_, gd, err = c.runCalculation(ctx, session, job, 5*time.Millisecond, 5*time.Minute)
+					return err
+				}
+				first, second := runBare, runGlaux
+				if i%2 != 0 { // alternate who goes first: the second shares the machine with the first's JIT and GC
+					first, second = runGlaux, runBare
+				}
+				if err := first(); err != nil {
 					return 0, err
 				}
-				bd = b[0]
-				if _, gd, err = c.runCalculation(ctx, session, job, 5*time.Millisecond, 5*time.Minute); err != nil {
+				if err := second(); err != nil {
 					return 0, err
 				}
 				other = m.other()
@@ -435,37 +450,45 @@ func sparkPart(ctx context.Context, o options, res *results) error {
 	for i := range o.sessionRuns {
 		var bareStart, glauxStart time.Duration
 		var bareOther, glauxOther float64
-		err := quietly(ctx, fmt.Sprintf("bare PySpark start %d", i+1), func() (float64, error) {
-			m := startMeter()
-			b, err := startBare(o.python, o.script, bareDir, filepath.Join(o.work, fmt.Sprintf("bare-%d.log", i)), master, memory)
-			if err != nil {
-				return 0, err
-			}
-			bareOther = m.other()
-			b.quit()
-			bareStart = b.Startup
-			logf("bare PySpark start %d: %s", i+1, fmtDur(bareStart))
-			return bareOther, nil
-		})
-		if err != nil {
+		measureBare := func() error {
+			return quietly(ctx, fmt.Sprintf("bare PySpark start %d", i+1), func() (float64, error) {
+				m := startMeter()
+				b, err := startBare(o.python, o.script, bareDir, filepath.Join(o.work, fmt.Sprintf("bare-%d.log", i)), master, memory)
+				if err != nil {
+					return 0, err
+				}
+				bareOther = m.other()
+				b.quit()
+				bareStart = b.Startup
+				logf("bare PySpark start %d: %s", i+1, fmtDur(bareStart))
+				return bareOther, nil
+			})
+		}
+		measureGlaux := func() error {
+			return quietly(ctx, fmt.Sprintf("glaux StartSession %d", i+1), func() (float64, error) {
+				m := startMeter()
+				start := time.Now()
+				id, err := c.startSession(ctx, wg)
+				if err != nil {
+					return 0, err
+				}
+				_, seen, err := c.waitSession(ctx, id, 10*time.Millisecond, 4*time.Minute, "IDLE")
+				if err != nil {
+					return 0, err
+				}
+				glauxStart, glauxOther = seen.Sub(start), m.other()
+				logf("glaux StartSession -> IDLE %d: %s", i+1, fmtDur(glauxStart))
+				return glauxOther, terminateSession(ctx, c, g, id, 0)
+			})
+		}
+		first, second := measureBare, measureGlaux
+		if i%2 != 0 { // alternate who goes first (page cache, the previous JVM's exit)
+			first, second = measureGlaux, measureBare
+		}
+		if err := first(); err != nil {
 			return err
 		}
-		err = quietly(ctx, fmt.Sprintf("glaux StartSession %d", i+1), func() (float64, error) {
-			m := startMeter()
-			start := time.Now()
-			id, err := c.startSession(ctx, wg)
-			if err != nil {
-				return 0, err
-			}
-			_, seen, err := c.waitSession(ctx, id, 10*time.Millisecond, 4*time.Minute, "IDLE")
-			if err != nil {
-				return 0, err
-			}
-			glauxStart, glauxOther = seen.Sub(start), m.other()
-			logf("glaux StartSession -> IDLE %d: %s", i+1, fmtDur(glauxStart))
-			return glauxOther, terminateSession(ctx, c, g, id, 0)
-		})
-		if err != nil {
+		if err := second(); err != nil {
 			return err
 		}
 		sp.BareStart = append(sp.BareStart, bareStart)

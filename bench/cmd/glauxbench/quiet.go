@@ -146,7 +146,7 @@ func (m *meter) other() float64 {
 }
 
 // retriesLeft bounds the repeated measurements of the whole run.
-var retriesLeft = 8
+var retriesLeft = 6
 
 // quietly runs a measurement f, which returns the share of the machine other work took during
 // it; while the run has retries left, a measurement disturbed by more than otherLimit is
@@ -162,6 +162,6 @@ func quietly(ctx context.Context, what string, f func() (float64, error)) error 
 		}
 		retriesLeft--
 		logf("%s: other work took %.0f%% of the machine; measuring again (%d repeats left in this run)", what, 100*other, retriesLeft)
-		waitQuiet(what, 30*time.Second)
+		waitQuiet(what, 20*time.Second)
 	}
 }
