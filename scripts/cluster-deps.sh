@@ -11,7 +11,9 @@
 #   scripts/cluster-deps.sh jars       # jars only (what `glaux serve --objects s3` uses)
 set -euo pipefail
 
-cache=${GLAUX_CACHE_DIR:-$HOME/.cache/glaux}
+default_cache=$HOME/.cache/glaux
+[ "$(id -u)" = 0 ] && default_cache=/var/cache/glaux # readable by the runner user, as scripts/pyenv.sh
+cache=${GLAUX_CACHE_DIR:-$default_cache}
 python=${GLAUX_PYTHON:-python3}
 versitygw_version=${VERSITYGW_VERSION:-v1.8.0}
 what=${1:-all}

@@ -13,7 +13,13 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 requirements=("$root/python/requirements.txt" "$root/python/requirements-test.txt")
 hash=$(cat "${requirements[@]}" | sha256sum | cut -c1-16)
-cache=${GLAUX_CACHE_DIR:-$HOME/.cache/glaux}
+# As root the environment lives where the unprivileged runner user can use it (not under
+# /root), built from the system Python (pyenv's lives under /root too).
+if [ "$(id -u)" = 0 ]; then
+  default_cache=/var/cache/glaux
+  [ -x /usr/bin/python3 ] && default_base=/usr/bin/python3
+fi
+cache=${GLAUX_CACHE_DIR:-${default_cache:-$HOME/.cache/glaux}}
 venv=$cache/venv-$hash
 marker=$venv/.glaux-complete
 
@@ -25,7 +31,7 @@ if [ ! -f "$marker" ]; then
   if [ ! -f "$marker" ]; then
     rm -rf "$venv" # what a failed or killed build left
     echo "pyenv: building $venv (takes a few minutes)" >&2
-    "${GLAUX_BASE_PYTHON:-python3}" -m venv "$venv" >&2
+    "${GLAUX_BASE_PYTHON:-${default_base:-python3}}" -m venv "$venv" >&2
     pip_args=()
     for file in "${requirements[@]}"; do pip_args+=(-r "$file"); done
     if ! "$venv/bin/python" -m pip install --disable-pip-version-check --quiet "${pip_args[@]}" >&2; then

@@ -57,6 +57,9 @@ func defaultCacheDir() string {
 	if d := os.Getenv("GLAUX_CACHE_DIR"); d != "" {
 		return d
 	}
+	if os.Geteuid() == 0 {
+		return "/var/cache/glaux" // as scripts/pyenv.sh: reachable by the runner user
+	}
 	home, err := os.UserHomeDir()
 	if err != nil {
 		return ".glaux-cache"
@@ -84,6 +87,9 @@ func defaultPython() string {
 func defaultDataDir() string {
 	if d := os.Getenv("XDG_DATA_HOME"); d != "" {
 		return filepath.Join(d, "glaux")
+	}
+	if os.Geteuid() == 0 {
+		return "/var/lib/glaux" // runners (another user) must be able to pass through it
 	}
 	home, err := os.UserHomeDir()
 	if err != nil {
