@@ -156,7 +156,7 @@ func (s *Service) roomFor(n int) bool {
 func (s *Service) startWarm() {
 	id := "warm-" + s.newID()
 	w := &warmRunner{id: id, conf: s.poolBaseConf(id)}
-	spec := RunnerSpec{SessionID: id, EngineVersion: sparkEngineVersion, SparkConf: w.conf, ScratchDir: filepath.Join(s.cfg.ScratchDir, "pool", id)}
+	spec := RunnerSpec{SessionID: id, EngineVersion: sparkEngineVersion, SparkConf: w.conf, ScratchDir: filepath.Join(s.cfg.ScratchDir, "pool", id), Env: localSparkEnv(w.conf)}
 	w.mu.Lock() // events wait until the runner is known
 	r, err := s.runtime.Start(context.Background(), spec, func(ev RunnerEvent) { s.deliver(w, ev) })
 	w.runner = r

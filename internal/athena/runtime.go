@@ -22,6 +22,8 @@ type RunnerSpec struct {
 	SparkConf map[string]string
 	// ScratchDir is this session's private working directory (created by the runtime).
 	ScratchDir string
+	// Env adds to the runner's environment (after the server's own runner settings).
+	Env map[string]string
 }
 
 // Runner is one live session process.

@@ -318,6 +318,7 @@ func (s *Service) launch(sess *Session) (bound <-chan struct{}) {
 		SessionID: sess.ID, WorkGroup: sess.WorkGroup, EngineVersion: sess.EngineVersion,
 		SparkConf: s.sparkConf(sess, scratch), ScratchDir: scratch,
 	}
+	ls.spec.Env = localSparkEnv(ls.spec.SparkConf)
 	ls.bound = make(chan struct{})
 	if s.bindWarm(ls, sess, s.baseSparkConf(sess, scratch)) {
 		return ls.bound
@@ -832,4 +833,14 @@ func (s *Service) checkRunner(ctx context.Context, ls *liveSession, now time.Tim
 		})
 		s.dispatch(ctx, ls)
 	}
+}
+
+// localSparkEnv keeps a local-mode driver on loopback: its RPC and UI otherwise bind every
+// interface (Spark reads the UI's address from SPARK_LOCAL_IP only). A cluster session's
+// driver must be reachable by the workers, so it is left to the cluster settings.
+func localSparkEnv(conf map[string]string) map[string]string {
+	if strings.HasPrefix(conf["spark.master"], "local") {
+		return map[string]string{"SPARK_LOCAL_IP": "127.0.0.1"}
+	}
+	return nil
 }

@@ -46,6 +46,9 @@ func runnerEnv(cfg Config, spec athena.RunnerSpec) ([]string, error) {
 			vars[k] = v
 		}
 	}
+	for k, v := range spec.Env {
+		vars[k] = v
+	}
 	env := make([]string, 0, len(vars))
 	for k, v := range vars {
 		env = append(env, k+"="+v)
