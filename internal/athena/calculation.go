@@ -128,7 +128,7 @@ func (s *Service) dispatch(ctx context.Context, ls *liveSession) {
 		if calc == nil {
 			continue
 		}
-		dir := filepath.Join(s.cfg.ScratchDir, "sessions", ls.id, "calculations", id)
+		dir := s.calculationDir(ls.id, id)
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			s.failCalculation(ctx, id, "Could not prepare the calculation's scratch directory: "+err.Error())
 			continue
@@ -166,7 +166,7 @@ func (s *Service) finishCalculation(ctx context.Context, ls *liveSession, ev Run
 		s.log.Error("finished calculation is unknown", "session", ls.id, "calculation", id, "err", err)
 		return
 	}
-	dir := filepath.Join(s.cfg.ScratchDir, "sessions", ls.id, "calculations", id)
+	dir := s.calculationDir(ls.id, id)
 	uploadErr := s.uploadResults(ctx, calc, dir)
 	s.updateCalculation(ctx, id, func(c *Calculation) {
 		c.StdOutURI, c.StdErrURI, c.ResultURI, c.ResultType = c.WorkingDirectory+"stdout.txt", c.WorkingDirectory+"stderr.txt", c.WorkingDirectory+"result.json", ResultType
@@ -426,4 +426,10 @@ func (s *Service) interruptUntilDone(ls *liveSession, id string) {
 			r.Interrupt()
 		}
 	}()
+}
+
+// calculationDir is where a calculation's runner writes stdout.txt, stderr.txt and
+// result.json before they are uploaded.
+func (s *Service) calculationDir(sessionID, calculationID string) string {
+	return filepath.Join(s.cfg.ScratchDir, "sessions", sessionID, "calculations", calculationID)
 }

@@ -92,7 +92,7 @@ func (s *Service) CalculationOutput(ctx context.Context, calculationID, name str
 		return nil, err
 	}
 	if c.ResultURI == "" {
-		b, err := os.ReadFile(filepath.Join(s.cfg.ScratchDir, "sessions", c.SessionID, "calculations", c.ID, name))
+		b, err := os.ReadFile(filepath.Join(s.calculationDir(c.SessionID, c.ID), name))
 		if errors.Is(err, os.ErrNotExist) {
 			return nil, nil
 		}
