@@ -80,12 +80,24 @@ class Runner:
         log.info("bound to session %s", self.session.id)
         self.channel.send("bound")
 
+    def _set_job_group(self, calculation_id):
+        """The first JVM call after an interrupted one may find py4j's connection gone
+        ("Answer from Java side is empty"); py4j opens a new one on the next call."""
+        for attempt in (1, 2):
+            try:
+                self.sc.setJobGroup(calculation_id, f"calculation {calculation_id}", interruptOnCancel=True)
+                return
+            except Exception as e:
+                if attempt == 2 or "Py4JNetworkError" not in type(e).__name__:
+                    raise
+                log.warning("py4j connection lost before calculation %s; retrying", calculation_id)
+
     def execute(self, command):
         calculation_id = command["id"]
         self.channel.send("started", id=calculation_id)
         try:
             # Job groups are thread-local: set it on the thread that runs the code.
-            self.sc.setJobGroup(calculation_id, f"calculation {calculation_id}", interruptOnCancel=True)
+            self._set_job_group(calculation_id)
             with progress.reporting(self.sc, calculation_id, self.channel.send):
                 status, error = self.shell.run(
                     calculation_id, command["code"], command["dir"], self.interrupter.calculation(calculation_id)
