@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
 # Prints the path of a Python interpreter whose virtual environment has python/requirements.txt
-# (the session runner) and python/requirements-test.txt (the tests) installed.
+# (the session runner) and python/requirements-test.txt (the tests) installed; or, given
+# requirement files as arguments, exactly those (e.g. another client version's environment):
+#
+#   scripts/pyenv.sh                                   # runner + test tools
+#   scripts/pyenv.sh python/requirements-old.txt       # just that file's packages
 #
 # The environment lives outside the repository, named after the requirements' contents:
 #   ${GLAUX_CACHE_DIR:-$HOME/.cache/glaux}/venv-<first 16 hex of their sha256>
@@ -11,7 +15,12 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-requirements=("$root/python/requirements.txt" "$root/python/requirements-test.txt")
+if [ $# -gt 0 ]; then
+  requirements=()
+  for file in "$@"; do requirements+=("$(cd "$(dirname "$file")" && pwd)/$(basename "$file")"); done
+else
+  requirements=("$root/python/requirements.txt" "$root/python/requirements-test.txt")
+fi
 hash=$(cat "${requirements[@]}" | sha256sum | cut -c1-16)
 # As root the environment lives where the unprivileged runner user can use it (not under
 # /root), built from the system Python (pyenv's lives under /root too).
