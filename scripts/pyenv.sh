@@ -1,27 +1,43 @@
 #!/usr/bin/env bash
-# Prints the path of a Python interpreter whose virtual environment has python/requirements.txt
-# (the session runner) and python/requirements-test.txt (the tests) installed; or, given
-# requirement files as arguments, exactly those (e.g. another client version's environment):
+# Prints the path of a Python interpreter whose virtual environment has exactly the locked
+# dependencies of the given requirement files; with none, the session runtime's
+# (python/requirements.txt: PySpark, IPython and what calculations import, nothing else):
 #
-#   scripts/pyenv.sh                                   # runner + test tools
-#   scripts/pyenv.sh python/requirements-old.txt       # just that file's packages
+#   scripts/pyenv.sh                                   # the session runtime
+#   scripts/pyenv.sh python/requirements-test.txt      # the test tools (boto3, AWS CLI, pytest)
 #
-# The environment lives outside the repository, named after the requirements' contents:
+# Each requirements file X.txt is installed from its lock X.lock (scripts/lock writes it):
+# every transitive dependency pinned, installed with pip's --require-hashes. A missing lock, or
+# one compiled from another version of X.txt, is an error that says to run scripts/lock.
+#
+# The environment lives outside the repository, named after the locks' contents:
 #   ${GLAUX_CACHE_DIR:-$HOME/.cache/glaux}/venv-<first 16 hex of their sha256>
-# It is built once, under a lock, and marked complete only after pip succeeded; later calls
-# reuse it at once without running pip. Needs python3 with venv and pip, flock, sha256sum.
-# Progress goes to stderr: stdout carries only the interpreter path. GLAUX_BASE_PYTHON names
-# the interpreter to build it from (default python3).
+# It is built once, under a lock, and marked complete only after pip succeeded (the marker
+# lists the requirement files it holds); later calls reuse it at once without running pip.
+# Needs python3 with venv and pip, flock, sha256sum. Progress goes to stderr: stdout carries
+# only the interpreter path. GLAUX_BASE_PYTHON names the interpreter to build it from.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-if [ $# -gt 0 ]; then
-  requirements=()
-  for file in "$@"; do requirements+=("$(cd "$(dirname "$file")" && pwd)/$(basename "$file")"); done
-else
-  requirements=("$root/python/requirements.txt" "$root/python/requirements-test.txt")
-fi
-hash=$(cat "${requirements[@]}" | sha256sum | cut -c1-16)
+[ $# -gt 0 ] || set -- "$root/python/requirements.txt"
+locks=()
+names=()
+for file in "$@"; do
+  file=$(cd "$(dirname "$file")" && pwd)/$(basename "$file")
+  lock=${file%.txt}.lock
+  if [ ! -f "$lock" ]; then
+    echo "pyenv: $file has no lock $(basename "$lock"): run scripts/lock $file" >&2
+    exit 1
+  fi
+  want=$("$root/scripts/reqhash" "$file")
+  if ! grep -q "source sha256 $want\$" "$lock"; then
+    echo "pyenv: $(basename "$lock") was compiled from another version of $(basename "$file"): run scripts/lock $file" >&2
+    exit 1
+  fi
+  locks+=("$lock")
+  names+=("$(basename "$file")")
+done
+hash=$(cat "${locks[@]}" | sha256sum | cut -c1-16)
 # As root the environment lives where the unprivileged runner user can use it (not under
 # /root), built from the system Python (pyenv's lives under /root too).
 if [ "$(id -u)" = 0 ]; then
@@ -39,16 +55,18 @@ if [ ! -f "$marker" ]; then
   # Another caller may have built it while this one waited for the lock.
   if [ ! -f "$marker" ]; then
     rm -rf "$venv" # what a failed or killed build left
-    echo "pyenv: building $venv (takes a few minutes)" >&2
+    echo "pyenv: building $venv from ${names[*]} (takes a few minutes)" >&2
     "${GLAUX_BASE_PYTHON:-${default_base:-python3}}" -m venv "$venv" >&2
     pip_args=()
-    for file in "${requirements[@]}"; do pip_args+=(-r "$file"); done
-    if ! "$venv/bin/python" -m pip install --disable-pip-version-check --quiet "${pip_args[@]}" >&2; then
+    for lock in "${locks[@]}"; do pip_args+=(-r "$lock"); done
+    if ! "$venv/bin/python" -m pip install --disable-pip-version-check --quiet --require-hashes --no-deps "${pip_args[@]}" >&2; then
       rm -rf "$venv"
       echo "pyenv: pip install failed" >&2
       exit 1
     fi
-    touch "$marker"
+    # glaux serve's default --python is the newest environment whose marker says it is the
+    # session runtime alone (cmd/glaux/config.go).
+    printf '%s\n' "${names[@]}" >"$marker"
     echo "pyenv: ready" >&2
   fi
 fi

@@ -67,18 +67,23 @@ func defaultCacheDir() string {
 	return filepath.Join(home, ".cache", "glaux")
 }
 
-// defaultPython is the interpreter of the newest complete environment scripts/pyenv.sh built
-// in the cache (it has pyspark and ipython), else python3 from PATH.
+// defaultPython is the interpreter of the newest complete session-runtime environment
+// scripts/pyenv.sh built in the cache (its marker names python/requirements.txt alone: PySpark
+// and IPython, no test tools), else python3 from PATH.
 func defaultPython() string {
 	best, bestTime := "python3", time.Time{}
 	markers, _ := filepath.Glob(filepath.Join(defaultCacheDir(), "venv-*", ".glaux-complete"))
 	for _, m := range markers {
 		fi, err := os.Stat(m)
+		if err != nil || !fi.ModTime().After(bestTime) {
+			continue
+		}
+		if holds, err := os.ReadFile(m); err != nil || strings.TrimSpace(string(holds)) != "requirements.txt" {
+			continue
+		}
 		py := filepath.Join(filepath.Dir(m), "bin", "python")
-		if err == nil && fi.ModTime().After(bestTime) {
-			if _, err := os.Stat(py); err == nil {
-				best, bestTime = py, fi.ModTime()
-			}
+		if _, err := os.Stat(py); err == nil {
+			best, bestTime = py, fi.ModTime()
 		}
 	}
 	return best
