@@ -2,7 +2,9 @@
 # Fetches what glaux needs to run sessions against S3-compatible stores (s3a://) and what
 # the cluster tests need, once, into a cache:
 #   ${GLAUX_CACHE_DIR:-~/.cache/glaux}/jars/    hadoop-aws matching pyspark's bundled Hadoop,
-#                                               and the AWS SDK bundle it was built against
+#                                               the AWS SDK bundle it was built against and,
+#                                               from Hadoop 3.5, the analytics accelerator
+#                                               library its input streams load
 #   ${GLAUX_CACHE_DIR:-~/.cache/glaux}/bin/     versitygw (S3-compatible server, tests only)
 # Idempotent: what is already there is not fetched again. Needs mvn, go and a Python with
 # pyspark (GLAUX_PYTHON, else python3).
@@ -30,7 +32,10 @@ jars() {
 	hadoop_version=${hadoop_version#hadoop-client-api-}
 	dir=$cache/jars
 	mkdir -p "$dir"
-	if [[ -f $dir/hadoop-aws-$hadoop_version.jar ]] && ls "$dir"/bundle-*.jar >/dev/null 2>&1 && [[ -f $dir/.hadoop-$hadoop_version ]]; then
+	# The marker names what was fetched, so a cache filled by an older version of this script
+	# (without the accelerator) is filled again.
+	local artifacts=hadoop-aws,bundle,analyticsaccelerator-s3
+	if [[ -f $dir/hadoop-aws-$hadoop_version.jar ]] && [[ $(cat "$dir/.hadoop-$hadoop_version" 2>/dev/null) == "$artifacts" ]]; then
 		echo "cluster-deps: S3A jars for Hadoop $hadoop_version already in $dir"
 		return
 	fi
@@ -52,15 +57,15 @@ jars() {
 </project>
 POM
 	if ! mvn -B -Dstyle.color=never -f "$work/pom.xml" dependency:copy-dependencies \
-		-DincludeArtifactIds=hadoop-aws,bundle -DoutputDirectory="$work/out" >"$work/mvn.log" 2>&1; then
+		-DincludeArtifactIds=$artifacts -DoutputDirectory="$work/out" >"$work/mvn.log" 2>&1; then
 		tail -n 40 "$work/mvn.log" >&2
 		echo "cluster-deps: mvn failed" >&2
 		exit 1
 	fi
 	# Replace the jars of another Hadoop version: glaux puts every jar of the dir on the classpath.
-	rm -f "$dir"/hadoop-aws-*.jar "$dir"/bundle-*.jar "$dir"/.hadoop-*
+	rm -f "$dir"/hadoop-aws-*.jar "$dir"/bundle-*.jar "$dir"/analyticsaccelerator-s3-*.jar "$dir"/.hadoop-*
 	mv "$work"/out/*.jar "$dir"/
-	touch "$dir/.hadoop-$hadoop_version"
+	echo "$artifacts" >"$dir/.hadoop-$hadoop_version"
 	ls -l "$dir"
 }
 
