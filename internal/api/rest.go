@@ -1,0 +1,182 @@
+package api
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+)
+
+// restJson1: the protocol today's botocore (and so the AWS CLI, PyAthena, awswrangler) speaks
+// to Athena. Every operation has a request line (method and path template, restRoutes in
+// dispatch_gen.go); members bound to path labels, the query string or headers come from
+// there, the rest from the JSON body, into the same input structs AWS JSON 1.1 decodes.
+
+// restRoute is one operation's request line; path is the model's requestUri template with
+// {Label} (one segment) and {Label+} (the rest of the path) labels.
+type restRoute struct {
+	op, method, path string
+	status           int
+}
+
+// restRequest is what a restJson1 request carries outside its body.
+type restRequest struct {
+	labels map[string]string // percent-decoded path labels
+	query  url.Values
+	header http.Header
+}
+
+// matchRoute finds the route of a method and escaped path. Among routes whose template
+// matches, the one with more literal segments wins (/workgroups/{WorkGroup}/notebooks/list
+// over a label in its place); a path matching some route with another method is reported as
+// methodMismatch so the error can say so.
+func matchRoute(method, escapedPath string) (route *restRoute, labels map[string]string, methodMismatch bool) {
+	segs := strings.Split(strings.TrimPrefix(escapedPath, "/"), "/")
+	best := -1
+	for i := range restRoutes {
+		rt := &restRoutes[i]
+		l, literals, ok := matchTemplate(rt.path, segs)
+		if !ok {
+			continue
+		}
+		if rt.method != method {
+			methodMismatch = true
+			continue
+		}
+		if literals > best {
+			route, labels, best = rt, l, literals
+		}
+	}
+	return route, labels, route == nil && methodMismatch
+}
+
+// matchTemplate matches the path segments against a template, decoding each label once
+// (botocore percent-encodes labels, so an ARN's ':' and '/' arrive as %3A and %2F).
+func matchTemplate(tmpl string, segs []string) (map[string]string, int, bool) {
+	tsegs := strings.Split(strings.TrimPrefix(tmpl, "/"), "/")
+	var labels map[string]string
+	literals := 0
+	for i, ts := range tsegs {
+		if strings.HasPrefix(ts, "{") && strings.HasSuffix(ts, "+}") {
+			if i >= len(segs) {
+				return nil, 0, false
+			}
+			v, err := url.PathUnescape(strings.Join(segs[i:], "/"))
+			if err != nil || v == "" {
+				return nil, 0, false
+			}
+			labels = setLabel(labels, ts[1:len(ts)-2], v)
+			return labels, literals, true
+		}
+		if i >= len(segs) {
+			return nil, 0, false
+		}
+		if strings.HasPrefix(ts, "{") && strings.HasSuffix(ts, "}") {
+			v, err := url.PathUnescape(segs[i])
+			if err != nil || v == "" {
+				return nil, 0, false
+			}
+			labels = setLabel(labels, ts[1:len(ts)-1], v)
+			continue
+		}
+		if segs[i] != ts {
+			return nil, 0, false
+		}
+		literals++
+	}
+	return labels, literals, len(segs) == len(tsegs)
+}
+
+func setLabel(m map[string]string, k, v string) map[string]string {
+	if m == nil {
+		m = map[string]string{}
+	}
+	m[k] = v
+	return m
+}
+
+// value is the member bound to a label, query key or header; nil when absent.
+func (rr *restRequest) value(location, name string) *string {
+	var v string
+	switch location {
+	case "uri":
+		l, ok := rr.labels[name]
+		if !ok {
+			return nil
+		}
+		v = l
+	case "querystring":
+		vs, ok := rr.query[name]
+		if !ok || len(vs) == 0 {
+			return nil
+		}
+		v = vs[0]
+	case "header":
+		vs := rr.header.Values(name)
+		if len(vs) == 0 {
+			return nil
+		}
+		v = strings.Join(vs, ",")
+	}
+	return &v
+}
+
+// values is a list member: a repeated query key, or a header's comma-separated values.
+func (rr *restRequest) values(location, name string) []string {
+	switch location {
+	case "querystring":
+		return rr.query[name]
+	case "header":
+		var out []string
+		for _, v := range rr.header.Values(name) {
+			for _, part := range strings.Split(v, ",") {
+				out = append(out, strings.TrimSpace(part))
+			}
+		}
+		return out
+	}
+	return nil
+}
+
+func bindingError(name, kind, v string) error {
+	return &apiError{status: http.StatusBadRequest, Type: "SerializationException",
+		Message: "Member " + name + " must be " + kind + ", not " + strconv.Quote(v)}
+}
+
+func toInt32(name string, v *string) (*int32, error) {
+	if v == nil {
+		return nil, nil
+	}
+	n, err := strconv.ParseInt(*v, 10, 32)
+	if err != nil {
+		return nil, bindingError(name, "an integer", *v)
+	}
+	i := int32(n)
+	return &i, nil
+}
+
+func toInt64(name string, v *string) (*int64, error) {
+	if v == nil {
+		return nil, nil
+	}
+	n, err := strconv.ParseInt(*v, 10, 64)
+	if err != nil {
+		return nil, bindingError(name, "an integer", *v)
+	}
+	return &n, nil
+}
+
+func toBool(name string, v *string) (*bool, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var b bool
+	switch *v {
+	case "true":
+		b = true
+	case "false":
+	default:
+		return nil, bindingError(name, "true or false", *v)
+	}
+	return &b, nil
+}
