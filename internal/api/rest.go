@@ -143,27 +143,29 @@ func bindingError(name, kind, v string) error {
 		Message: "Member " + name + " must be " + kind + ", not " + strconv.Quote(v)}
 }
 
+func parseInt(name string, v *string, bits int) (int64, error) {
+	n, err := strconv.ParseInt(*v, 10, bits)
+	if err != nil {
+		return 0, bindingError(name, "an integer", *v)
+	}
+	return n, nil
+}
+
 func toInt32(name string, v *string) (*int32, error) {
 	if v == nil {
 		return nil, nil
 	}
-	n, err := strconv.ParseInt(*v, 10, 32)
-	if err != nil {
-		return nil, bindingError(name, "an integer", *v)
-	}
+	n, err := parseInt(name, v, 32)
 	i := int32(n)
-	return &i, nil
+	return &i, err
 }
 
 func toInt64(name string, v *string) (*int64, error) {
 	if v == nil {
 		return nil, nil
 	}
-	n, err := strconv.ParseInt(*v, 10, 64)
-	if err != nil {
-		return nil, bindingError(name, "an integer", *v)
-	}
-	return &n, nil
+	n, err := parseInt(name, v, 64)
+	return &n, err
 }
 
 func toBool(name string, v *string) (*bool, error) {
