@@ -9,6 +9,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -609,4 +610,25 @@ func FuzzVerify(f *testing.F) {
 			t.Fatalf("bad error %+v", e)
 		}
 	})
+}
+
+func TestScopeService(t *testing.T) {
+	tests := []struct {
+		name, auth, url, want string
+	}{
+		{"header", "AWS4-HMAC-SHA256 Credential=test/20250101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=00", "/b/k", "s3"},
+		{"header athena", "AWS4-HMAC-SHA256 Credential=test/20250101/us-east-1/athena/aws4_request,SignedHeaders=host,Signature=00", "/", "athena"},
+		{"presigned", "", "/b/k?X-Amz-Credential=test%2F20250101%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Signature=00", "s3"},
+		{"malformed scope", "AWS4-HMAC-SHA256 Credential=test/s3, SignedHeaders=host, Signature=00", "/", ""},
+		{"unsigned", "", "/b/k", ""},
+	}
+	for _, tc := range tests {
+		r := httptest.NewRequest("GET", tc.url, nil)
+		if tc.auth != "" {
+			r.Header.Set("Authorization", tc.auth)
+		}
+		if got := ScopeService(r); got != tc.want {
+			t.Errorf("%s: ScopeService = %q, want %q", tc.name, got, tc.want)
+		}
+	}
 }

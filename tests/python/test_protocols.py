@@ -7,8 +7,10 @@ import re
 import time
 import urllib.parse
 
+import boto3
 import botocore.exceptions
 import pytest
+from botocore.config import Config
 
 from .glaux_e2e import REPO, notebook_json, spark_workgroup_config, unique
 
@@ -140,3 +142,25 @@ def test_errors_as_botocore_parses_them(athena):
         athena.create_work_group(Name="bad name!", Configuration=spark_workgroup_config())
     assert e.value.response["Error"]["Code"] == "InvalidRequestException"
     assert e.value.response["AthenaErrorCode"] == "INVALID_INPUT"
+
+
+def test_s3_on_the_api_endpoint(athena, spark_workgroup):
+    """PyAthena passes its endpoint_url to its S3 client too: result objects are readable there."""
+    sid = athena.start_session(WorkGroup=spark_workgroup, EngineConfiguration={"MaxConcurrentDpus": 2})["SessionId"]
+    wait(lambda: athena.get_session_status(SessionId=sid)["Status"]["State"] == "IDLE", "an IDLE session")
+    cid = athena.start_calculation_execution(SessionId=sid, CodeBlock="print(6 * 7)")["CalculationExecutionId"]
+    wait(lambda: athena.get_calculation_execution_status(CalculationExecutionId=cid)["Status"]["State"] == "COMPLETED", "a COMPLETED calculation")
+    uri = athena.get_calculation_execution(CalculationExecutionId=cid)["Result"]["StdOutS3Uri"]
+    bucket, key = uri.removeprefix("s3://").split("/", 1)
+    s3 = boto3.session.Session(aws_access_key_id="test", aws_secret_access_key="test", region_name="us-east-1").client(
+        "s3", endpoint_url=athena.meta.endpoint_url,
+        config=Config(s3={"addressing_style": "path"}, retries={"total_max_attempts": 1}),
+    )
+    assert s3.get_object(Bucket=bucket, Key=key)["Body"].read().decode().strip() == "42"
+    assert s3.head_object(Bucket=bucket, Key=key)["ContentLength"] == 3
+    listed = s3.list_objects_v2(Bucket=bucket, Prefix=key.rsplit("/", 1)[0] + "/")
+    assert key in [o["Key"] for o in listed["Contents"]]
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        s3.put_object(Bucket=bucket, Key="written", Body=b"x")
+    assert e.value.response["Error"]["Code"] == "AccessDenied"
+    athena.terminate_session(SessionId=sid)
