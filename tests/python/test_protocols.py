@@ -2,6 +2,7 @@
 speaks: restJson1 for botocore 1.41 and later, AWS JSON 1.1 before (scripts/test runs this suite
 once with each, setting GLAUX_EXPECT_PROTOCOL)."""
 
+import json
 import os
 import re
 import time
@@ -164,3 +165,19 @@ def test_s3_on_the_api_endpoint(athena, spark_workgroup):
         s3.put_object(Bucket=bucket, Key="written", Body=b"x")
     assert e.value.response["Error"]["Code"] == "AccessDenied"
     athena.terminate_session(SessionId=sid)
+
+
+def test_cli_speaks_the_same_protocol(aws, athena):
+    """The AWS CLI of the run sends what boto3 sends: restJson1 request lines or AWS JSON 1.1."""
+    p = aws.run("get-work-group", "--work-group", "primary", "--debug")
+    assert p.returncode == 0, p.stderr
+    sent = re.search(r"Sending http request: <AWSPreparedRequest .*?method=(\w+), url=(\S+),", p.stderr)
+    assert sent, p.stderr[-2000:]
+    method, url = sent.groups()
+    if athena.meta.service_model.protocol == "rest-json":
+        assert (method, urllib.parse.urlsplit(url).path) == ("GET", "/workgroups/primary")
+    else:
+        assert (method, urllib.parse.urlsplit(url).path) == ("POST", "/")
+        assert "AmazonAthena.GetWorkGroup" in p.stderr
+    out = json.loads(p.stdout)
+    assert out["WorkGroup"]["Configuration"]["EnforceWorkGroupConfiguration"] is False
