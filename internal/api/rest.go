@@ -26,65 +26,97 @@ type restRequest struct {
 	header http.Header
 }
 
+// routeSegments is each route's template split at '/', once.
+var routeSegments = func() [][]string {
+	out := make([][]string, len(restRoutes))
+	for i, rt := range restRoutes {
+		out[i] = strings.Split(strings.TrimPrefix(rt.path, "/"), "/")
+	}
+	return out
+}()
+
 // matchRoute finds the route of a method and escaped path. Among routes whose template
 // matches, the one with more literal segments wins (/workgroups/{WorkGroup}/notebooks/list
 // over a label in its place); a path matching some route with another method is reported as
 // methodMismatch so the error can say so.
 func matchRoute(method, escapedPath string) (route *restRoute, labels map[string]string, methodMismatch bool) {
 	segs := strings.Split(strings.TrimPrefix(escapedPath, "/"), "/")
-	best := -1
+	best, bestIdx := -1, -1
 	for i := range restRoutes {
-		rt := &restRoutes[i]
-		l, literals, ok := matchTemplate(rt.path, segs)
+		literals, ok := matchTemplate(routeSegments[i], segs)
 		if !ok {
 			continue
 		}
-		if rt.method != method {
+		if restRoutes[i].method != method {
 			methodMismatch = true
 			continue
 		}
 		if literals > best {
-			route, labels, best = rt, l, literals
+			best, bestIdx = literals, i
 		}
 	}
-	return route, labels, route == nil && methodMismatch
+	if bestIdx < 0 {
+		return nil, nil, methodMismatch
+	}
+	labels, ok := bindLabels(routeSegments[bestIdx], segs)
+	if !ok {
+		return nil, nil, false
+	}
+	return &restRoutes[bestIdx], labels, false
 }
 
-// matchTemplate matches the path segments against a template, decoding each label once
-// (botocore percent-encodes labels, so an ARN's ':' and '/' arrive as %3A and %2F).
-func matchTemplate(tmpl string, segs []string) (map[string]string, int, bool) {
-	tsegs := strings.Split(strings.TrimPrefix(tmpl, "/"), "/")
-	var labels map[string]string
+func isLabel(ts string) bool { return strings.HasPrefix(ts, "{") && strings.HasSuffix(ts, "}") }
+
+func isGreedy(ts string) bool { return strings.HasPrefix(ts, "{") && strings.HasSuffix(ts, "+}") }
+
+// matchTemplate tells whether the path segments fit a template (labels non-empty), and
+// how many of its segments are literal.
+func matchTemplate(tsegs, segs []string) (int, bool) {
 	literals := 0
 	for i, ts := range tsegs {
-		if strings.HasPrefix(ts, "{") && strings.HasSuffix(ts, "+}") {
-			if i >= len(segs) {
-				return nil, 0, false
-			}
-			v, err := url.PathUnescape(strings.Join(segs[i:], "/"))
-			if err != nil || v == "" {
-				return nil, 0, false
-			}
-			labels = setLabel(labels, ts[1:len(ts)-2], v)
-			return labels, literals, true
-		}
 		if i >= len(segs) {
-			return nil, 0, false
+			return 0, false
 		}
-		if strings.HasPrefix(ts, "{") && strings.HasSuffix(ts, "}") {
-			v, err := url.PathUnescape(segs[i])
-			if err != nil || v == "" {
-				return nil, 0, false
+		switch {
+		case isGreedy(ts):
+			return literals, segs[i] != ""
+		case isLabel(ts):
+			if segs[i] == "" {
+				return 0, false
 			}
-			labels = setLabel(labels, ts[1:len(ts)-1], v)
+		case segs[i] != ts:
+			return 0, false
+		default:
+			literals++
+		}
+	}
+	return literals, len(segs) == len(tsegs)
+}
+
+// bindLabels decodes the labels of a matched template, each once (botocore percent-encodes
+// labels, so an ARN's ':' and '/' arrive as %3A and %2F). A malformed escape matches nothing.
+func bindLabels(tsegs, segs []string) (map[string]string, bool) {
+	var labels map[string]string
+	for i, ts := range tsegs {
+		raw, name := segs[i], ""
+		switch {
+		case isGreedy(ts):
+			raw, name = strings.Join(segs[i:], "/"), ts[1:len(ts)-2]
+		case isLabel(ts):
+			name = ts[1 : len(ts)-1]
+		default:
 			continue
 		}
-		if segs[i] != ts {
-			return nil, 0, false
+		v, err := url.PathUnescape(raw)
+		if err != nil || v == "" {
+			return nil, false
 		}
-		literals++
+		labels = setLabel(labels, name, v)
+		if isGreedy(ts) {
+			break
+		}
 	}
-	return labels, literals, len(segs) == len(tsegs)
+	return labels, true
 }
 
 func setLabel(m map[string]string, k, v string) map[string]string {
