@@ -1,6 +1,6 @@
 // Package api serves the Athena API over both of its protocols on one port: AWS JSON 1.1
-// (POST / with X-Amz-Target; aws-sdk-go-v2, botocore before 1.41) and restJson1 (a request
-// line per operation; today's botocore, so the AWS CLI, PyAthena, awswrangler). It verifies
+// (POST / with X-Amz-Target; aws-sdk-go-v2, older botocore such as 1.40) and restJson1 (a
+// request line per operation; today's botocore and what is built on it). It verifies
 // SigV4, decodes and validates requests against the service model, calls the domain, and
 // writes responses and errors the way those clients expect. It is the only package that
 // knows HTTP.

@@ -1,6 +1,6 @@
 """Every served operation through this environment's botocore, in the protocol its Athena model
-speaks: restJson1 for botocore 1.41 and later, AWS JSON 1.1 before (scripts/test runs this suite
-once with each, setting GLAUX_EXPECT_PROTOCOL)."""
+speaks: restJson1 for today's botocore (1.44), AWS JSON 1.1 for older ones such as 1.40
+(scripts/test runs this suite once with each, setting GLAUX_EXPECT_PROTOCOL)."""
 
 import json
 import os
