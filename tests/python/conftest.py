@@ -64,7 +64,7 @@ def aws_env(tmp_path_factory):
     # awscli 1.x vendors its own botocore, whose Athena model lags the boto3 beside it (awscli
     # 1.46 still speaks AWS JSON 1.1 to Athena, botocore 1.44 restJson1). With a restJson1
     # botocore, the CLI gets that botocore's Athena model (AWS_DATA_PATH), so both clients of a
-    # run speak one protocol, as AWS CLI v2 with the current model does; the older environment
+    # run speak one protocol (as a CLI bundling the current model would); the older environment
     # runs the CLI through AWS JSON 1.1.
     if botocore_protocol() == "rest-json":
         model = d / "botocore-data" / "athena" / "2017-05-18" / "service-2.json"
