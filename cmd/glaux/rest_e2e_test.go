@@ -292,3 +292,33 @@ func TestRESTSignatureCoversPathAndQuery(t *testing.T) {
 		})
 	}
 }
+
+// TestRESTAuthorizesPathLabels: with a policy file, a restJson1 call is authorized on the
+// resource its path names (the label, not a body member), as the same call over AWS JSON 1.1.
+func TestRESTAuthorizesPathLabels(t *testing.T) {
+	s, c := authzServer(t)
+	for _, wg := range []string{"team-b", "protected"} {
+		createSparkWorkGroup(t, c["admin"], wg)
+	}
+	get := func(wg string, body any) rawResponse {
+		var raw []byte
+		if body != nil {
+			raw, _ = json.Marshal(body)
+		}
+		req, err := http.NewRequest("GET", s.Endpoint+"/workgroups/"+wg, bytes.NewReader(raw))
+		if err != nil {
+			t.Fatal(err)
+		}
+		signRaw(t, req, raw, "AKIAALICE", "secret-of-AKIAALICE", time.Now())
+		return doRaw(t, req)
+	}
+	if r := get("team-b", nil); r.Status != 200 {
+		t.Fatalf("alice GET /workgroups/team-b: %d %s", r.Status, r.Raw)
+	}
+	// A body naming an allowed workgroup does not stand in for the path.
+	r := get("protected", map[string]string{"WorkGroup": "team-b"})
+	if r.Status != 400 || r.Header.Get("x-amzn-ErrorType") != "AccessDeniedException" ||
+		!strings.Contains(string(r.Raw), "workgroup/protected") {
+		t.Fatalf("alice GET /workgroups/protected: %d %s %s", r.Status, r.Header.Get("x-amzn-ErrorType"), r.Raw)
+	}
+}
