@@ -1,7 +1,10 @@
 package api
 
 import (
+	"errors"
 	"fmt"
+	"net/http"
+	"net/url"
 	"testing"
 )
 
@@ -35,6 +38,54 @@ func TestMatchRoute(t *testing.T) {
 		}
 		if op != tc.op || fmt.Sprint(labels) != fmt.Sprint(tc.labels) || mismatch != tc.mismatch {
 			t.Errorf("%s %s: %q %v mismatch=%v, want %q %v mismatch=%v", tc.method, tc.path, op, labels, mismatch, tc.op, tc.labels, tc.mismatch)
+		}
+	}
+}
+
+func TestRESTBindings(t *testing.T) {
+	rr := &restRequest{
+		labels: map[string]string{"SessionId": "s-1"},
+		query:  url.Values{"MaxResults": {"5"}, "TagKeys": {"a", "b c"}, "Flag": {"true"}, "Bad": {"x"}},
+		header: http.Header{"X-Amz-Thing": {"v1, v2", "v3"}},
+	}
+	str := func(p *string) string {
+		if p == nil {
+			return "<nil>"
+		}
+		return *p
+	}
+	tests := []struct{ got, want string }{
+		{str(rr.value("uri", "SessionId")), "s-1"},
+		{str(rr.value("uri", "Other")), "<nil>"},
+		{str(rr.value("querystring", "MaxResults")), "5"},
+		{str(rr.value("querystring", "NextToken")), "<nil>"},
+		{str(rr.value("header", "x-amz-thing")), "v1, v2,v3"},
+		{fmt.Sprint(rr.values("querystring", "TagKeys")), "[a b c]"},
+		{fmt.Sprint(rr.values("header", "X-Amz-Thing")), "[v1 v2 v3]"},
+	}
+	for i, tc := range tests {
+		if tc.got != tc.want {
+			t.Errorf("%d: %q, want %q", i, tc.got, tc.want)
+		}
+	}
+	if n, err := toInt32("MaxResults", rr.value("querystring", "MaxResults")); err != nil || *n != 5 {
+		t.Errorf("toInt32: %v %v", n, err)
+	}
+	if n, err := toInt32("MaxResults", nil); err != nil || n != nil {
+		t.Errorf("toInt32(nil): %v %v", n, err)
+	}
+	if b, err := toBool("Flag", rr.value("querystring", "Flag")); err != nil || !*b {
+		t.Errorf("toBool: %v %v", b, err)
+	}
+	for _, bad := range []func() error{
+		func() error { _, err := toInt32("Bad", rr.value("querystring", "Bad")); return err },
+		func() error { _, err := toInt64("Bad", rr.value("querystring", "Bad")); return err },
+		func() error { _, err := toBool("Bad", rr.value("querystring", "Bad")); return err },
+		func() error { v := "99999999999"; _, err := toInt32("Big", &v); return err },
+	} {
+		var ae *apiError
+		if err := bad(); !errors.As(err, &ae) || ae.Type != "SerializationException" || ae.status != 400 {
+			t.Errorf("bad binding: %v, want a SerializationException", err)
 		}
 	}
 }
