@@ -169,10 +169,8 @@ func decodeInput(op string, body []byte, rr *restRequest) (input, error) {
 			return nil, err
 		}
 		if rr != nil {
-			if v, err := toInt32("MaxResults", rr.value("querystring", "MaxResults")); err != nil {
+			if err := setInt32(&in.MaxResults, "MaxResults", rr.value("querystring", "MaxResults")); err != nil {
 				return nil, err
-			} else {
-				in.MaxResults = v
 			}
 			in.NextToken = rr.value("querystring", "NextToken")
 		}
@@ -186,10 +184,8 @@ func decodeInput(op string, body []byte, rr *restRequest) (input, error) {
 			return nil, err
 		}
 		if rr != nil {
-			if v, err := toBool("RecursiveDeleteOption", rr.value("querystring", "RecursiveDeleteOption")); err != nil {
+			if err := setBool(&in.RecursiveDeleteOption, "RecursiveDeleteOption", rr.value("querystring", "RecursiveDeleteOption")); err != nil {
 				return nil, err
-			} else {
-				in.RecursiveDeleteOption = v
 			}
 			in.WorkGroup = rr.value("uri", "WorkGroup")
 		}
@@ -203,10 +199,8 @@ func decodeInput(op string, body []byte, rr *restRequest) (input, error) {
 			return nil, err
 		}
 		if rr != nil {
-			if v, err := toInt32("MaxResults", rr.value("querystring", "MaxResults")); err != nil {
+			if err := setInt32(&in.MaxResults, "MaxResults", rr.value("querystring", "MaxResults")); err != nil {
 				return nil, err
-			} else {
-				in.MaxResults = v
 			}
 			in.NextToken = rr.value("querystring", "NextToken")
 		}
@@ -245,10 +239,8 @@ func decodeInput(op string, body []byte, rr *restRequest) (input, error) {
 			return nil, err
 		}
 		if rr != nil {
-			if v, err := toInt32("MaxResults", rr.value("querystring", "MaxResults")); err != nil {
+			if err := setInt32(&in.MaxResults, "MaxResults", rr.value("querystring", "MaxResults")); err != nil {
 				return nil, err
-			} else {
-				in.MaxResults = v
 			}
 			in.NextToken = rr.value("querystring", "NextToken")
 			in.ResourceARN = rr.value("uri", "ResourceARN")
@@ -359,10 +351,8 @@ func decodeInput(op string, body []byte, rr *restRequest) (input, error) {
 			return nil, err
 		}
 		if rr != nil {
-			if v, err := toInt32("MaxResults", rr.value("querystring", "MaxResults")); err != nil {
+			if err := setInt32(&in.MaxResults, "MaxResults", rr.value("querystring", "MaxResults")); err != nil {
 				return nil, err
-			} else {
-				in.MaxResults = v
 			}
 			in.NextToken = rr.value("querystring", "NextToken")
 			in.NotebookId = rr.value("uri", "NotebookId")
@@ -389,10 +379,8 @@ func decodeInput(op string, body []byte, rr *restRequest) (input, error) {
 			return nil, err
 		}
 		if rr != nil {
-			if v, err := toInt32("MaxResults", rr.value("querystring", "MaxResults")); err != nil {
+			if err := setInt32(&in.MaxResults, "MaxResults", rr.value("querystring", "MaxResults")); err != nil {
 				return nil, err
-			} else {
-				in.MaxResults = v
 			}
 			in.NextToken = rr.value("querystring", "NextToken")
 		}
@@ -442,10 +430,8 @@ func decodeInput(op string, body []byte, rr *restRequest) (input, error) {
 			return nil, err
 		}
 		if rr != nil {
-			if v, err := toInt32("MaxResults", rr.value("querystring", "MaxResults")); err != nil {
+			if err := setInt32(&in.MaxResults, "MaxResults", rr.value("querystring", "MaxResults")); err != nil {
 				return nil, err
-			} else {
-				in.MaxResults = v
 			}
 			in.NextToken = rr.value("querystring", "NextToken")
 			in.StateFilter = rr.value("querystring", "StateFilter")
@@ -521,10 +507,8 @@ func decodeInput(op string, body []byte, rr *restRequest) (input, error) {
 			return nil, err
 		}
 		if rr != nil {
-			if v, err := toInt32("MaxResults", rr.value("querystring", "MaxResults")); err != nil {
+			if err := setInt32(&in.MaxResults, "MaxResults", rr.value("querystring", "MaxResults")); err != nil {
 				return nil, err
-			} else {
-				in.MaxResults = v
 			}
 			in.NextToken = rr.value("querystring", "NextToken")
 			in.SessionId = rr.value("uri", "SessionId")
@@ -553,10 +537,8 @@ func decodeInput(op string, body []byte, rr *restRequest) (input, error) {
 		}
 		if rr != nil {
 			in.ExecutorStateFilter = rr.value("querystring", "ExecutorStateFilter")
-			if v, err := toInt32("MaxResults", rr.value("querystring", "MaxResults")); err != nil {
+			if err := setInt32(&in.MaxResults, "MaxResults", rr.value("querystring", "MaxResults")); err != nil {
 				return nil, err
-			} else {
-				in.MaxResults = v
 			}
 			in.NextToken = rr.value("querystring", "NextToken")
 			in.SessionId = rr.value("uri", "SessionId")

@@ -175,34 +175,38 @@ func bindingError(name, kind, v string) error {
 		Message: "Member " + name + " must be " + kind + ", not " + strconv.Quote(v)}
 }
 
-func parseInt(name string, v *string, bits int) (int64, error) {
-	n, err := strconv.ParseInt(*v, 10, bits)
+// setInt32, setInt64 and setBool set a member from its bound text (nil when absent).
+func setInt32(dst **int32, name string, v *string) error {
+	*dst = nil
+	if v == nil {
+		return nil
+	}
+	n, err := strconv.ParseInt(*v, 10, 32)
 	if err != nil {
-		return 0, bindingError(name, "an integer", *v)
+		return bindingError(name, "an integer", *v)
 	}
-	return n, nil
-}
-
-func toInt32(name string, v *string) (*int32, error) {
-	if v == nil {
-		return nil, nil
-	}
-	n, err := parseInt(name, v, 32)
 	i := int32(n)
-	return &i, err
+	*dst = &i
+	return nil
 }
 
-func toInt64(name string, v *string) (*int64, error) {
+func setInt64(dst **int64, name string, v *string) error {
+	*dst = nil
 	if v == nil {
-		return nil, nil
+		return nil
 	}
-	n, err := parseInt(name, v, 64)
-	return &n, err
+	n, err := strconv.ParseInt(*v, 10, 64)
+	if err != nil {
+		return bindingError(name, "an integer", *v)
+	}
+	*dst = &n
+	return nil
 }
 
-func toBool(name string, v *string) (*bool, error) {
+func setBool(dst **bool, name string, v *string) error {
+	*dst = nil
 	if v == nil {
-		return nil, nil
+		return nil
 	}
 	var b bool
 	switch *v {
@@ -210,7 +214,8 @@ func toBool(name string, v *string) (*bool, error) {
 		b = true
 	case "false":
 	default:
-		return nil, bindingError(name, "true or false", *v)
+		return bindingError(name, "true or false", *v)
 	}
-	return &b, nil
+	*dst = &b
+	return nil
 }

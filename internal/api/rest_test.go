@@ -68,20 +68,23 @@ func TestRESTBindings(t *testing.T) {
 			t.Errorf("%d: %q, want %q", i, tc.got, tc.want)
 		}
 	}
-	if n, err := toInt32("MaxResults", rr.value("querystring", "MaxResults")); err != nil || *n != 5 {
-		t.Errorf("toInt32: %v %v", n, err)
+	var n *int32
+	if err := setInt32(&n, "MaxResults", rr.value("querystring", "MaxResults")); err != nil || *n != 5 {
+		t.Errorf("setInt32: %v %v", n, err)
 	}
-	if n, err := toInt32("MaxResults", nil); err != nil || n != nil {
-		t.Errorf("toInt32(nil): %v %v", n, err)
+	if err := setInt32(&n, "MaxResults", nil); err != nil || n != nil {
+		t.Errorf("setInt32(nil) left %v, %v", n, err)
 	}
-	if b, err := toBool("Flag", rr.value("querystring", "Flag")); err != nil || !*b {
-		t.Errorf("toBool: %v %v", b, err)
+	var f *bool
+	if err := setBool(&f, "Flag", rr.value("querystring", "Flag")); err != nil || !*f {
+		t.Errorf("setBool: %v %v", f, err)
 	}
+	var l *int64
 	for _, bad := range []func() error{
-		func() error { _, err := toInt32("Bad", rr.value("querystring", "Bad")); return err },
-		func() error { _, err := toInt64("Bad", rr.value("querystring", "Bad")); return err },
-		func() error { _, err := toBool("Bad", rr.value("querystring", "Bad")); return err },
-		func() error { v := "99999999999"; _, err := toInt32("Big", &v); return err },
+		func() error { return setInt32(&n, "Bad", rr.value("querystring", "Bad")) },
+		func() error { return setInt64(&l, "Bad", rr.value("querystring", "Bad")) },
+		func() error { return setBool(&f, "Bad", rr.value("querystring", "Bad")) },
+		func() error { v := "99999999999"; return setInt32(&n, "Big", &v) },
 	} {
 		var ae *apiError
 		if err := bad(); !errors.As(err, &ae) || ae.Type != "SerializationException" || ae.status != 400 {

@@ -501,8 +501,8 @@ func (g *gen) restBindings(op string) string {
 		case "string":
 			fmt.Fprintf(&b, "\t\t\t%s = %s\n", field, src)
 		case "integer", "long", "boolean":
-			conv := map[string]string{"integer": "toInt32", "long": "toInt64", "boolean": "toBool"}[s.Type]
-			fmt.Fprintf(&b, "\t\t\tif v, err := %s(%q, %s); err != nil {\n\t\t\t\treturn nil, err\n\t\t\t} else {\n\t\t\t\t%s = v\n\t\t\t}\n", conv, name, src, field)
+			set := map[string]string{"integer": "setInt32", "long": "setInt64", "boolean": "setBool"}[s.Type]
+			fmt.Fprintf(&b, "\t\t\tif err := %s(&%s, %q, %s); err != nil {\n\t\t\t\treturn nil, err\n\t\t\t}\n", set, field, name, src)
 		case "list":
 			if g.m.Shapes[s.Member.Shape].Type != "string" {
 				log.Fatalf("%s: member %s: only lists of strings can be bound", op, mn)
