@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 )
 
@@ -91,4 +92,30 @@ func TestRESTBindings(t *testing.T) {
 			t.Errorf("bad binding: %v, want a SerializationException", err)
 		}
 	}
+}
+
+// FuzzMatchRoute: any method and path either matches no route or a route of that method whose
+// every label is bound and non-empty.
+func FuzzMatchRoute(f *testing.F) {
+	for _, s := range []string{"/workgroups/primary", "/tags/arn%3Aaws%3Aathena%3A%3A1%3Aworkgroup%2Fx", "/workgroups/a/notebooks/list", "//", "/%zz", ""} {
+		f.Add("GET", s)
+		f.Add("POST", s)
+	}
+	f.Fuzz(func(t *testing.T, method, path string) {
+		rt, labels, mismatch := matchRoute(method, path)
+		if rt == nil {
+			return
+		}
+		if mismatch || rt.method != method {
+			t.Fatalf("%s %s matched %s %s (mismatch=%v)", method, path, rt.method, rt.path, mismatch)
+		}
+		for _, seg := range strings.Split(rt.path, "/") {
+			if isLabel(seg) {
+				name := strings.TrimSuffix(strings.Trim(seg, "{}"), "+")
+				if labels[name] == "" {
+					t.Fatalf("%s %s: label %s unbound (%v)", method, path, name, labels)
+				}
+			}
+		}
+	})
 }
