@@ -149,10 +149,21 @@ func serve(ctx context.Context, cfg *Config, ready chan<- string) error {
 			log.Warn("--policy-file does not cover the S3 endpoint: every valid key reads every result object there; set --s3-addr '' to close it", "s3_addr", cfg.S3Addr)
 		}
 	}
+	// Clients that reuse the Athena endpoint for S3 (PyAthena reads results through it) reach
+	// the read-only object server here too, told apart by the s3 credential scope; --s3-addr ''
+	// closes both.
+	var s3OnAPI http.Handler
+	if cfg.S3Addr != "" && cfg.Objects != "s3" {
+		s3OnAPI = s3serve.New(filepath.Join(cfg.DataDir, "objects"), &sigv4.Verifier{Creds: sigv4.StaticCredentials(cfg.Credentials), Service: "s3"}, log)
+	}
 	srv := &http.Server{
 		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if r.Header.Get("X-Amz-Target") == "" && strings.HasPrefix(r.URL.Path, "/notebook/") {
 				notebooks.ServeHTTP(w, r)
+				return
+			}
+			if s3OnAPI != nil && r.Header.Get("X-Amz-Target") == "" && sigv4.ScopeService(r) == "s3" {
+				s3OnAPI.ServeHTTP(w, r)
 				return
 			}
 			apiHandler.ServeHTTP(w, r)
@@ -180,7 +191,7 @@ func serve(ctx context.Context, cfg *Config, ready chan<- string) error {
 	}
 	if cfg.S3Addr != "" && cfg.Objects != "s3" && s3ln != nil {
 		cfg.S3Addr = s3ln.Addr().String()
-		s3srv := &http.Server{Handler: s3serve.New(filepath.Join(cfg.DataDir, "objects"), &sigv4.Verifier{Creds: sigv4.StaticCredentials(cfg.Credentials), Service: "s3"}, log), ReadHeaderTimeout: 10 * time.Second}
+		s3srv := &http.Server{Handler: s3OnAPI, ReadHeaderTimeout: 10 * time.Second}
 		go s3srv.Serve(s3ln)
 		defer s3srv.Close()
 		log.Info("serving result objects over S3, read-only", "endpoint", "http://"+cfg.S3Addr)

@@ -633,3 +633,41 @@ func TestWorkGroupConcurrent(t *testing.T) {
 		t.Errorf("%d tags after %d concurrent TagResource calls: %v", len(tags), n, tags)
 	}
 }
+
+// TestGetWorkGroupDefaults reads Athena's defaults off the wire through both protocols:
+// primary does not enforce its configuration, a workgroup created with only an output
+// location does; both answer every boolean and an (empty) ResultConfiguration.
+func TestGetWorkGroupDefaults(t *testing.T) {
+	s := startServer(t, newConfig(t, ""))
+	if _, err := s.Client.CreateWorkGroup(context.Background(), &athena.CreateWorkGroupInput{Name: aws.String("out-only"),
+		Configuration: &types.WorkGroupConfiguration{ResultConfiguration: &types.ResultConfiguration{OutputLocation: aws.String("s3://b/out/")}}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name    string
+		enforce bool
+		result  string
+	}{{"primary", false, "map[]"}, {"out-only", true, "map[OutputLocation:s3://b/out/]"}} {
+		bodies := map[string]map[string]any{
+			"AWS JSON 1.1": rawCall(t, s.Endpoint, "/", "GetWorkGroup", []byte(`{"WorkGroup":"`+tc.name+`"}`), true).Body,
+			"restJson1":    restCall(t, s.Endpoint, "GET", "/workgroups/"+tc.name, nil, true).Body,
+		}
+		for proto, body := range bodies {
+			cfg, _ := body["WorkGroup"].(map[string]any)["Configuration"].(map[string]any)
+			want := map[string]any{"EnforceWorkGroupConfiguration": tc.enforce, "PublishCloudWatchMetricsEnabled": false,
+				"RequesterPaysEnabled": false, "EnableMinimumEncryptionConfiguration": false}
+			for k, v := range want {
+				if cfg[k] != v {
+					t.Errorf("%s via %s: %s = %v, want %v", tc.name, proto, k, cfg[k], v)
+				}
+			}
+			if got := fmt.Sprint(cfg["ResultConfiguration"]); got != tc.result {
+				t.Errorf("%s via %s: ResultConfiguration %s, want %s", tc.name, proto, got, tc.result)
+			}
+			ev := fmt.Sprint(cfg["EngineVersion"])
+			if ev != "map[EffectiveEngineVersion:Athena engine version 3 SelectedEngineVersion:AUTO]" {
+				t.Errorf("%s via %s: EngineVersion %s", tc.name, proto, ev)
+			}
+		}
+	}
+}

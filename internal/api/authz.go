@@ -35,26 +35,15 @@ func (h *Handler) UsePolicies(policies *authz.Policies, resolver ResourceResolve
 	h.authz = &authorizer{policies: policies, resolver: resolver, account: accountID, log: h.log}
 }
 
-// authorize decodes and validates the request as the operation will (an input it refuses
-// is refused the same way here), resolves its resource and evaluates the caller's policy.
+// authorize resolves the resource of the decoded, validated input and evaluates the
+// caller's policy.
 // A refusal is AccessDeniedException, which Athena's model does not list but every AWS
 // client recognises by name (aws-sdk-go-v2 as a smithy.GenericAPIError with that code), with
 // status 400 as AWS JSON services send it.
-func (h *Handler) authorize(ctx context.Context, id sigv4.Identity, op string, body []byte) error {
+func (h *Handler) authorize(ctx context.Context, id sigv4.Identity, op string, in input) error {
 	a := h.authz
 	if a == nil {
 		return nil
-	}
-	newIn, ok := inputs[op]
-	if !ok {
-		return &apiError{status: http.StatusInternalServerError, Type: "InternalServerException", Message: "operation " + op + " has no authorization"}
-	}
-	in := newIn()
-	if err := decode(body, in); err != nil {
-		return err
-	}
-	if err := in.Validate(); err != nil {
-		return err
 	}
 	resource, err := a.resolver.ResourceARN(ctx, in)
 	if err != nil {

@@ -44,8 +44,91 @@ type Service interface {
 	ListExecutors(ctx context.Context, in *wire.ListExecutorsRequest) (*wire.ListExecutorsResponse, error)
 }
 
-// call decodes, validates and runs one operation.
-func call(ctx context.Context, svc Service, op string, body []byte) (any, error) {
+// restRoutes is the restJson1 request line of every operation of the model, served or
+// not, from its http traits; status is the operation's success status.
+var restRoutes = []restRoute{
+	{op: "BatchGetNamedQuery", method: "POST", path: "/batch-get-named-queries", status: 200},
+	{op: "BatchGetPreparedStatement", method: "POST", path: "/workgroups/{WorkGroup}/batch-get-prepared-statements", status: 200},
+	{op: "BatchGetQueryExecution", method: "POST", path: "/batch-get-query-executions", status: 200},
+	{op: "CancelCapacityReservation", method: "POST", path: "/capacity-reservations/{Name}/cancel", status: 200},
+	{op: "CreateCapacityReservation", method: "POST", path: "/capacity-reservations", status: 200},
+	{op: "CreateDataCatalog", method: "POST", path: "/data-catalogs", status: 200},
+	{op: "CreateNamedQuery", method: "POST", path: "/named-queries", status: 200},
+	{op: "CreateNotebook", method: "POST", path: "/workgroups/{WorkGroup}/notebooks", status: 200},
+	{op: "CreatePreparedStatement", method: "POST", path: "/workgroups/{WorkGroup}/prepared-statements", status: 200},
+	{op: "CreatePresignedNotebookUrl", method: "POST", path: "/sessions/{SessionId}/presigned-notebook-url", status: 200},
+	{op: "CreateSystemTableConfiguration", method: "POST", path: "/system-tables/configurations", status: 200},
+	{op: "CreateWorkGroup", method: "POST", path: "/workgroups", status: 200},
+	{op: "DeleteCapacityReservation", method: "DELETE", path: "/capacity-reservations/{Name}", status: 200},
+	{op: "DeleteDataCatalog", method: "DELETE", path: "/data-catalogs/{Name}", status: 200},
+	{op: "DeleteNamedQuery", method: "DELETE", path: "/named-queries/{NamedQueryId}", status: 200},
+	{op: "DeleteNotebook", method: "DELETE", path: "/notebooks/{NotebookId}", status: 200},
+	{op: "DeletePreparedStatement", method: "DELETE", path: "/workgroups/{WorkGroup}/prepared-statements/{StatementName}", status: 200},
+	{op: "DeleteSystemTableConfiguration", method: "DELETE", path: "/system-tables/configurations/{TableName}", status: 200},
+	{op: "DeleteWorkGroup", method: "DELETE", path: "/workgroups/{WorkGroup}", status: 200},
+	{op: "ExportNotebook", method: "GET", path: "/notebooks/{NotebookId}/export", status: 200},
+	{op: "GetCalculationExecution", method: "GET", path: "/calculations/{CalculationExecutionId}", status: 200},
+	{op: "GetCalculationExecutionCode", method: "GET", path: "/calculations/{CalculationExecutionId}/code", status: 200},
+	{op: "GetCalculationExecutionStatus", method: "GET", path: "/calculations/{CalculationExecutionId}/status", status: 200},
+	{op: "GetCapacityAssignmentConfiguration", method: "GET", path: "/capacity-reservations/{CapacityReservationName}/assignment-configuration", status: 200},
+	{op: "GetCapacityReservation", method: "GET", path: "/capacity-reservations/{Name}", status: 200},
+	{op: "GetDataCatalog", method: "GET", path: "/data-catalogs/{Name}", status: 200},
+	{op: "GetDatabase", method: "GET", path: "/data-catalogs/{CatalogName}/databases/{DatabaseName}", status: 200},
+	{op: "GetNamedQuery", method: "GET", path: "/named-queries/{NamedQueryId}", status: 200},
+	{op: "GetNotebookMetadata", method: "GET", path: "/notebooks/{NotebookId}/metadata", status: 200},
+	{op: "GetPreparedStatement", method: "GET", path: "/workgroups/{WorkGroup}/prepared-statements/{StatementName}", status: 200},
+	{op: "GetQueryExecution", method: "GET", path: "/query-executions/{QueryExecutionId}", status: 200},
+	{op: "GetQueryResultStream", method: "GET", path: "/query-executions/{QueryExecutionId}/result-stream", status: 200},
+	{op: "GetQueryResults", method: "GET", path: "/query-executions/{QueryExecutionId}/results", status: 200},
+	{op: "GetQueryRuntimeStatistics", method: "GET", path: "/query-executions/{QueryExecutionId}/runtime-statistics", status: 200},
+	{op: "GetResourceDashboard", method: "GET", path: "/resource-dashboard/{ResourceARN}", status: 200},
+	{op: "GetSession", method: "GET", path: "/sessions/{SessionId}", status: 200},
+	{op: "GetSessionEndpoint", method: "GET", path: "/sessions/{SessionId}/endpoint", status: 200},
+	{op: "GetSessionStatus", method: "GET", path: "/sessions/{SessionId}/status", status: 200},
+	{op: "GetSystemTableConfiguration", method: "GET", path: "/system-tables/configurations/{TableName}", status: 200},
+	{op: "GetTableMetadata", method: "GET", path: "/data-catalogs/{CatalogName}/databases/{DatabaseName}/tables/{TableName}", status: 200},
+	{op: "GetWorkGroup", method: "GET", path: "/workgroups/{WorkGroup}", status: 200},
+	{op: "ImportNotebook", method: "POST", path: "/workgroups/{WorkGroup}/notebooks/import", status: 200},
+	{op: "ListApplicationDPUSizes", method: "GET", path: "/application-dpu-sizes", status: 200},
+	{op: "ListCalculationExecutions", method: "GET", path: "/sessions/{SessionId}/calculations", status: 200},
+	{op: "ListCapacityReservations", method: "GET", path: "/capacity-reservations", status: 200},
+	{op: "ListDataCatalogs", method: "GET", path: "/data-catalogs", status: 200},
+	{op: "ListDatabases", method: "GET", path: "/data-catalogs/{CatalogName}/databases", status: 200},
+	{op: "ListEngineVersions", method: "GET", path: "/engine-versions", status: 200},
+	{op: "ListExecutors", method: "GET", path: "/sessions/{SessionId}/executors", status: 200},
+	{op: "ListNamedQueries", method: "GET", path: "/named-queries", status: 200},
+	{op: "ListNotebookMetadata", method: "POST", path: "/workgroups/{WorkGroup}/notebooks/list", status: 200},
+	{op: "ListNotebookSessions", method: "GET", path: "/notebooks/{NotebookId}/sessions", status: 200},
+	{op: "ListPreparedStatements", method: "GET", path: "/workgroups/{WorkGroup}/prepared-statements", status: 200},
+	{op: "ListQueryExecutions", method: "GET", path: "/query-executions", status: 200},
+	{op: "ListSessions", method: "GET", path: "/workgroups/{WorkGroup}/sessions", status: 200},
+	{op: "ListSystemTableStatuses", method: "GET", path: "/system-tables/statuses", status: 200},
+	{op: "ListTableMetadata", method: "GET", path: "/data-catalogs/{CatalogName}/databases/{DatabaseName}/tables", status: 200},
+	{op: "ListTagsForResource", method: "GET", path: "/tags/{ResourceARN}", status: 200},
+	{op: "ListWorkGroups", method: "GET", path: "/workgroups", status: 200},
+	{op: "PutCapacityAssignmentConfiguration", method: "PUT", path: "/capacity-reservations/{CapacityReservationName}/assignment-configuration", status: 200},
+	{op: "StartCalculationExecution", method: "POST", path: "/sessions/{SessionId}/calculations", status: 200},
+	{op: "StartQueryExecution", method: "POST", path: "/query-executions", status: 200},
+	{op: "StartSession", method: "POST", path: "/workgroups/{WorkGroup}/sessions", status: 200},
+	{op: "StopCalculationExecution", method: "POST", path: "/calculations/{CalculationExecutionId}/stop", status: 200},
+	{op: "StopQueryExecution", method: "POST", path: "/query-executions/{QueryExecutionId}/stop", status: 200},
+	{op: "TagResource", method: "POST", path: "/tags/{ResourceARN}", status: 200},
+	{op: "TerminateSession", method: "POST", path: "/sessions/{SessionId}/terminate", status: 200},
+	{op: "UntagResource", method: "DELETE", path: "/tags/{ResourceARN}", status: 200},
+	{op: "UpdateCapacityReservation", method: "PATCH", path: "/capacity-reservations/{Name}", status: 200},
+	{op: "UpdateDataCatalog", method: "PATCH", path: "/data-catalogs/{Name}", status: 200},
+	{op: "UpdateNamedQuery", method: "PATCH", path: "/named-queries/{NamedQueryId}", status: 200},
+	{op: "UpdateNotebook", method: "PATCH", path: "/notebooks/{NotebookId}", status: 200},
+	{op: "UpdateNotebookMetadata", method: "PATCH", path: "/notebooks/{NotebookId}/metadata", status: 200},
+	{op: "UpdatePreparedStatement", method: "PATCH", path: "/workgroups/{WorkGroup}/prepared-statements/{StatementName}", status: 200},
+	{op: "UpdateSystemTableConfiguration", method: "PATCH", path: "/system-tables/configurations/{TableName}", status: 200},
+	{op: "UpdateWorkGroup", method: "PATCH", path: "/workgroups/{WorkGroup}", status: 200},
+}
+
+// decodeInput decodes and validates one operation's input. rr carries a restJson1 request's
+// path labels, query string and headers, whose members overwrite the body's; nil for AWS
+// JSON 1.1.
+func decodeInput(op string, body []byte, rr *restRequest) (input, error) {
 	switch op {
 	case "CreateWorkGroup":
 		in := new(wire.CreateWorkGroupInput)
@@ -55,286 +138,486 @@ func call(ctx context.Context, svc Service, op string, body []byte) (any, error)
 		if err := in.Validate(); err != nil {
 			return nil, err
 		}
-		return svc.CreateWorkGroup(ctx, in)
+		return in, nil
 	case "GetWorkGroup":
 		in := new(wire.GetWorkGroupInput)
 		if err := decode(body, in); err != nil {
 			return nil, err
 		}
+		if rr != nil {
+			in.WorkGroup = rr.value("uri", "WorkGroup")
+		}
 		if err := in.Validate(); err != nil {
 			return nil, err
 		}
-		return svc.GetWorkGroup(ctx, in)
+		return in, nil
 	case "UpdateWorkGroup":
 		in := new(wire.UpdateWorkGroupInput)
 		if err := decode(body, in); err != nil {
 			return nil, err
 		}
+		if rr != nil {
+			in.WorkGroup = rr.value("uri", "WorkGroup")
+		}
 		if err := in.Validate(); err != nil {
 			return nil, err
 		}
-		return svc.UpdateWorkGroup(ctx, in)
+		return in, nil
 	case "ListWorkGroups":
 		in := new(wire.ListWorkGroupsInput)
 		if err := decode(body, in); err != nil {
 			return nil, err
 		}
+		if rr != nil {
+			if err := setInt32(&in.MaxResults, "MaxResults", rr.value("querystring", "MaxResults")); err != nil {
+				return nil, err
+			}
+			in.NextToken = rr.value("querystring", "NextToken")
+		}
 		if err := in.Validate(); err != nil {
 			return nil, err
 		}
-		return svc.ListWorkGroups(ctx, in)
+		return in, nil
 	case "DeleteWorkGroup":
 		in := new(wire.DeleteWorkGroupInput)
 		if err := decode(body, in); err != nil {
 			return nil, err
 		}
+		if rr != nil {
+			if err := setBool(&in.RecursiveDeleteOption, "RecursiveDeleteOption", rr.value("querystring", "RecursiveDeleteOption")); err != nil {
+				return nil, err
+			}
+			in.WorkGroup = rr.value("uri", "WorkGroup")
+		}
 		if err := in.Validate(); err != nil {
 			return nil, err
 		}
-		return svc.DeleteWorkGroup(ctx, in)
+		return in, nil
 	case "ListEngineVersions":
 		in := new(wire.ListEngineVersionsInput)
 		if err := decode(body, in); err != nil {
 			return nil, err
 		}
+		if rr != nil {
+			if err := setInt32(&in.MaxResults, "MaxResults", rr.value("querystring", "MaxResults")); err != nil {
+				return nil, err
+			}
+			in.NextToken = rr.value("querystring", "NextToken")
+		}
 		if err := in.Validate(); err != nil {
 			return nil, err
 		}
-		return svc.ListEngineVersions(ctx, in)
+		return in, nil
 	case "TagResource":
 		in := new(wire.TagResourceInput)
 		if err := decode(body, in); err != nil {
 			return nil, err
 		}
+		if rr != nil {
+			in.ResourceARN = rr.value("uri", "ResourceARN")
+		}
 		if err := in.Validate(); err != nil {
 			return nil, err
 		}
-		return svc.TagResource(ctx, in)
+		return in, nil
 	case "UntagResource":
 		in := new(wire.UntagResourceInput)
 		if err := decode(body, in); err != nil {
 			return nil, err
 		}
+		if rr != nil {
+			in.ResourceARN = rr.value("uri", "ResourceARN")
+			in.TagKeys = rr.values("querystring", "TagKeys")
+		}
 		if err := in.Validate(); err != nil {
 			return nil, err
 		}
-		return svc.UntagResource(ctx, in)
+		return in, nil
 	case "ListTagsForResource":
 		in := new(wire.ListTagsForResourceInput)
 		if err := decode(body, in); err != nil {
 			return nil, err
 		}
+		if rr != nil {
+			if err := setInt32(&in.MaxResults, "MaxResults", rr.value("querystring", "MaxResults")); err != nil {
+				return nil, err
+			}
+			in.NextToken = rr.value("querystring", "NextToken")
+			in.ResourceARN = rr.value("uri", "ResourceARN")
+		}
 		if err := in.Validate(); err != nil {
 			return nil, err
 		}
-		return svc.ListTagsForResource(ctx, in)
+		return in, nil
 	case "CreateNotebook":
 		in := new(wire.CreateNotebookInput)
 		if err := decode(body, in); err != nil {
 			return nil, err
 		}
+		if rr != nil {
+			in.WorkGroup = rr.value("uri", "WorkGroup")
+		}
 		if err := in.Validate(); err != nil {
 			return nil, err
 		}
-		return svc.CreateNotebook(ctx, in)
+		return in, nil
 	case "ImportNotebook":
 		in := new(wire.ImportNotebookInput)
 		if err := decode(body, in); err != nil {
 			return nil, err
 		}
+		if rr != nil {
+			in.WorkGroup = rr.value("uri", "WorkGroup")
+		}
 		if err := in.Validate(); err != nil {
 			return nil, err
 		}
-		return svc.ImportNotebook(ctx, in)
+		return in, nil
 	case "ExportNotebook":
 		in := new(wire.ExportNotebookInput)
 		if err := decode(body, in); err != nil {
 			return nil, err
 		}
+		if rr != nil {
+			in.NotebookId = rr.value("uri", "NotebookId")
+		}
 		if err := in.Validate(); err != nil {
 			return nil, err
 		}
-		return svc.ExportNotebook(ctx, in)
+		return in, nil
 	case "UpdateNotebook":
 		in := new(wire.UpdateNotebookInput)
 		if err := decode(body, in); err != nil {
 			return nil, err
 		}
+		if rr != nil {
+			in.NotebookId = rr.value("uri", "NotebookId")
+		}
 		if err := in.Validate(); err != nil {
 			return nil, err
 		}
-		return svc.UpdateNotebook(ctx, in)
+		return in, nil
 	case "UpdateNotebookMetadata":
 		in := new(wire.UpdateNotebookMetadataInput)
 		if err := decode(body, in); err != nil {
 			return nil, err
 		}
+		if rr != nil {
+			in.NotebookId = rr.value("uri", "NotebookId")
+		}
 		if err := in.Validate(); err != nil {
 			return nil, err
 		}
-		return svc.UpdateNotebookMetadata(ctx, in)
+		return in, nil
 	case "GetNotebookMetadata":
 		in := new(wire.GetNotebookMetadataInput)
 		if err := decode(body, in); err != nil {
 			return nil, err
 		}
+		if rr != nil {
+			in.NotebookId = rr.value("uri", "NotebookId")
+		}
 		if err := in.Validate(); err != nil {
 			return nil, err
 		}
-		return svc.GetNotebookMetadata(ctx, in)
+		return in, nil
 	case "ListNotebookMetadata":
 		in := new(wire.ListNotebookMetadataInput)
 		if err := decode(body, in); err != nil {
 			return nil, err
 		}
+		if rr != nil {
+			in.WorkGroup = rr.value("uri", "WorkGroup")
+		}
 		if err := in.Validate(); err != nil {
 			return nil, err
 		}
-		return svc.ListNotebookMetadata(ctx, in)
+		return in, nil
 	case "DeleteNotebook":
 		in := new(wire.DeleteNotebookInput)
 		if err := decode(body, in); err != nil {
 			return nil, err
 		}
+		if rr != nil {
+			in.NotebookId = rr.value("uri", "NotebookId")
+		}
 		if err := in.Validate(); err != nil {
 			return nil, err
 		}
-		return svc.DeleteNotebook(ctx, in)
+		return in, nil
 	case "ListNotebookSessions":
 		in := new(wire.ListNotebookSessionsRequest)
 		if err := decode(body, in); err != nil {
 			return nil, err
 		}
+		if rr != nil {
+			if err := setInt32(&in.MaxResults, "MaxResults", rr.value("querystring", "MaxResults")); err != nil {
+				return nil, err
+			}
+			in.NextToken = rr.value("querystring", "NextToken")
+			in.NotebookId = rr.value("uri", "NotebookId")
+		}
 		if err := in.Validate(); err != nil {
 			return nil, err
 		}
-		return svc.ListNotebookSessions(ctx, in)
+		return in, nil
 	case "CreatePresignedNotebookUrl":
 		in := new(wire.CreatePresignedNotebookUrlRequest)
 		if err := decode(body, in); err != nil {
 			return nil, err
 		}
+		if rr != nil {
+			in.SessionId = rr.value("uri", "SessionId")
+		}
 		if err := in.Validate(); err != nil {
 			return nil, err
 		}
-		return svc.CreatePresignedNotebookUrl(ctx, in)
+		return in, nil
 	case "ListApplicationDPUSizes":
 		in := new(wire.ListApplicationDPUSizesInput)
 		if err := decode(body, in); err != nil {
 			return nil, err
 		}
+		if rr != nil {
+			if err := setInt32(&in.MaxResults, "MaxResults", rr.value("querystring", "MaxResults")); err != nil {
+				return nil, err
+			}
+			in.NextToken = rr.value("querystring", "NextToken")
+		}
 		if err := in.Validate(); err != nil {
 			return nil, err
 		}
-		return svc.ListApplicationDPUSizes(ctx, in)
+		return in, nil
 	case "StartSession":
 		in := new(wire.StartSessionRequest)
 		if err := decode(body, in); err != nil {
 			return nil, err
 		}
+		if rr != nil {
+			in.WorkGroup = rr.value("uri", "WorkGroup")
+		}
 		if err := in.Validate(); err != nil {
 			return nil, err
 		}
-		return svc.StartSession(ctx, in)
+		return in, nil
 	case "GetSession":
 		in := new(wire.GetSessionRequest)
 		if err := decode(body, in); err != nil {
 			return nil, err
 		}
+		if rr != nil {
+			in.SessionId = rr.value("uri", "SessionId")
+		}
 		if err := in.Validate(); err != nil {
 			return nil, err
 		}
-		return svc.GetSession(ctx, in)
+		return in, nil
 	case "GetSessionStatus":
 		in := new(wire.GetSessionStatusRequest)
 		if err := decode(body, in); err != nil {
 			return nil, err
 		}
+		if rr != nil {
+			in.SessionId = rr.value("uri", "SessionId")
+		}
 		if err := in.Validate(); err != nil {
 			return nil, err
 		}
-		return svc.GetSessionStatus(ctx, in)
+		return in, nil
 	case "ListSessions":
 		in := new(wire.ListSessionsRequest)
 		if err := decode(body, in); err != nil {
 			return nil, err
 		}
+		if rr != nil {
+			if err := setInt32(&in.MaxResults, "MaxResults", rr.value("querystring", "MaxResults")); err != nil {
+				return nil, err
+			}
+			in.NextToken = rr.value("querystring", "NextToken")
+			in.StateFilter = rr.value("querystring", "StateFilter")
+			in.WorkGroup = rr.value("uri", "WorkGroup")
+		}
 		if err := in.Validate(); err != nil {
 			return nil, err
 		}
-		return svc.ListSessions(ctx, in)
+		return in, nil
 	case "TerminateSession":
 		in := new(wire.TerminateSessionRequest)
 		if err := decode(body, in); err != nil {
 			return nil, err
 		}
+		if rr != nil {
+			in.SessionId = rr.value("uri", "SessionId")
+		}
 		if err := in.Validate(); err != nil {
 			return nil, err
 		}
-		return svc.TerminateSession(ctx, in)
+		return in, nil
 	case "StartCalculationExecution":
 		in := new(wire.StartCalculationExecutionRequest)
 		if err := decode(body, in); err != nil {
 			return nil, err
 		}
+		if rr != nil {
+			in.SessionId = rr.value("uri", "SessionId")
+		}
 		if err := in.Validate(); err != nil {
 			return nil, err
 		}
-		return svc.StartCalculationExecution(ctx, in)
+		return in, nil
 	case "GetCalculationExecution":
 		in := new(wire.GetCalculationExecutionRequest)
 		if err := decode(body, in); err != nil {
 			return nil, err
 		}
+		if rr != nil {
+			in.CalculationExecutionId = rr.value("uri", "CalculationExecutionId")
+		}
 		if err := in.Validate(); err != nil {
 			return nil, err
 		}
-		return svc.GetCalculationExecution(ctx, in)
+		return in, nil
 	case "GetCalculationExecutionStatus":
 		in := new(wire.GetCalculationExecutionStatusRequest)
 		if err := decode(body, in); err != nil {
 			return nil, err
 		}
+		if rr != nil {
+			in.CalculationExecutionId = rr.value("uri", "CalculationExecutionId")
+		}
 		if err := in.Validate(); err != nil {
 			return nil, err
 		}
-		return svc.GetCalculationExecutionStatus(ctx, in)
+		return in, nil
 	case "GetCalculationExecutionCode":
 		in := new(wire.GetCalculationExecutionCodeRequest)
 		if err := decode(body, in); err != nil {
 			return nil, err
 		}
+		if rr != nil {
+			in.CalculationExecutionId = rr.value("uri", "CalculationExecutionId")
+		}
 		if err := in.Validate(); err != nil {
 			return nil, err
 		}
-		return svc.GetCalculationExecutionCode(ctx, in)
+		return in, nil
 	case "ListCalculationExecutions":
 		in := new(wire.ListCalculationExecutionsRequest)
 		if err := decode(body, in); err != nil {
 			return nil, err
 		}
+		if rr != nil {
+			if err := setInt32(&in.MaxResults, "MaxResults", rr.value("querystring", "MaxResults")); err != nil {
+				return nil, err
+			}
+			in.NextToken = rr.value("querystring", "NextToken")
+			in.SessionId = rr.value("uri", "SessionId")
+			in.StateFilter = rr.value("querystring", "StateFilter")
+		}
 		if err := in.Validate(); err != nil {
 			return nil, err
 		}
-		return svc.ListCalculationExecutions(ctx, in)
+		return in, nil
 	case "StopCalculationExecution":
 		in := new(wire.StopCalculationExecutionRequest)
 		if err := decode(body, in); err != nil {
 			return nil, err
 		}
+		if rr != nil {
+			in.CalculationExecutionId = rr.value("uri", "CalculationExecutionId")
+		}
 		if err := in.Validate(); err != nil {
 			return nil, err
 		}
-		return svc.StopCalculationExecution(ctx, in)
+		return in, nil
 	case "ListExecutors":
 		in := new(wire.ListExecutorsRequest)
 		if err := decode(body, in); err != nil {
 			return nil, err
 		}
+		if rr != nil {
+			in.ExecutorStateFilter = rr.value("querystring", "ExecutorStateFilter")
+			if err := setInt32(&in.MaxResults, "MaxResults", rr.value("querystring", "MaxResults")); err != nil {
+				return nil, err
+			}
+			in.NextToken = rr.value("querystring", "NextToken")
+			in.SessionId = rr.value("uri", "SessionId")
+		}
 		if err := in.Validate(); err != nil {
 			return nil, err
 		}
-		return svc.ListExecutors(ctx, in)
+		return in, nil
+	}
+	return nil, errUnknownOperation
+}
+
+// run calls the operation with the input decodeInput made for it.
+func run(ctx context.Context, svc Service, op string, in input) (any, error) {
+	switch op {
+	case "CreateWorkGroup":
+		return svc.CreateWorkGroup(ctx, in.(*wire.CreateWorkGroupInput))
+	case "GetWorkGroup":
+		return svc.GetWorkGroup(ctx, in.(*wire.GetWorkGroupInput))
+	case "UpdateWorkGroup":
+		return svc.UpdateWorkGroup(ctx, in.(*wire.UpdateWorkGroupInput))
+	case "ListWorkGroups":
+		return svc.ListWorkGroups(ctx, in.(*wire.ListWorkGroupsInput))
+	case "DeleteWorkGroup":
+		return svc.DeleteWorkGroup(ctx, in.(*wire.DeleteWorkGroupInput))
+	case "ListEngineVersions":
+		return svc.ListEngineVersions(ctx, in.(*wire.ListEngineVersionsInput))
+	case "TagResource":
+		return svc.TagResource(ctx, in.(*wire.TagResourceInput))
+	case "UntagResource":
+		return svc.UntagResource(ctx, in.(*wire.UntagResourceInput))
+	case "ListTagsForResource":
+		return svc.ListTagsForResource(ctx, in.(*wire.ListTagsForResourceInput))
+	case "CreateNotebook":
+		return svc.CreateNotebook(ctx, in.(*wire.CreateNotebookInput))
+	case "ImportNotebook":
+		return svc.ImportNotebook(ctx, in.(*wire.ImportNotebookInput))
+	case "ExportNotebook":
+		return svc.ExportNotebook(ctx, in.(*wire.ExportNotebookInput))
+	case "UpdateNotebook":
+		return svc.UpdateNotebook(ctx, in.(*wire.UpdateNotebookInput))
+	case "UpdateNotebookMetadata":
+		return svc.UpdateNotebookMetadata(ctx, in.(*wire.UpdateNotebookMetadataInput))
+	case "GetNotebookMetadata":
+		return svc.GetNotebookMetadata(ctx, in.(*wire.GetNotebookMetadataInput))
+	case "ListNotebookMetadata":
+		return svc.ListNotebookMetadata(ctx, in.(*wire.ListNotebookMetadataInput))
+	case "DeleteNotebook":
+		return svc.DeleteNotebook(ctx, in.(*wire.DeleteNotebookInput))
+	case "ListNotebookSessions":
+		return svc.ListNotebookSessions(ctx, in.(*wire.ListNotebookSessionsRequest))
+	case "CreatePresignedNotebookUrl":
+		return svc.CreatePresignedNotebookUrl(ctx, in.(*wire.CreatePresignedNotebookUrlRequest))
+	case "ListApplicationDPUSizes":
+		return svc.ListApplicationDPUSizes(ctx, in.(*wire.ListApplicationDPUSizesInput))
+	case "StartSession":
+		return svc.StartSession(ctx, in.(*wire.StartSessionRequest))
+	case "GetSession":
+		return svc.GetSession(ctx, in.(*wire.GetSessionRequest))
+	case "GetSessionStatus":
+		return svc.GetSessionStatus(ctx, in.(*wire.GetSessionStatusRequest))
+	case "ListSessions":
+		return svc.ListSessions(ctx, in.(*wire.ListSessionsRequest))
+	case "TerminateSession":
+		return svc.TerminateSession(ctx, in.(*wire.TerminateSessionRequest))
+	case "StartCalculationExecution":
+		return svc.StartCalculationExecution(ctx, in.(*wire.StartCalculationExecutionRequest))
+	case "GetCalculationExecution":
+		return svc.GetCalculationExecution(ctx, in.(*wire.GetCalculationExecutionRequest))
+	case "GetCalculationExecutionStatus":
+		return svc.GetCalculationExecutionStatus(ctx, in.(*wire.GetCalculationExecutionStatusRequest))
+	case "GetCalculationExecutionCode":
+		return svc.GetCalculationExecutionCode(ctx, in.(*wire.GetCalculationExecutionCodeRequest))
+	case "ListCalculationExecutions":
+		return svc.ListCalculationExecutions(ctx, in.(*wire.ListCalculationExecutionsRequest))
+	case "StopCalculationExecution":
+		return svc.StopCalculationExecution(ctx, in.(*wire.StopCalculationExecutionRequest))
+	case "ListExecutors":
+		return svc.ListExecutors(ctx, in.(*wire.ListExecutorsRequest))
 	}
 	return nil, errUnknownOperation
 }

@@ -1,7 +1,9 @@
-// Package api serves the Athena API over AWS JSON 1.1: it routes on X-Amz-Target, verifies
+// Package api serves the Athena API over both of its protocols on one port: AWS JSON 1.1
+// (POST / with X-Amz-Target; aws-sdk-go-v2, older botocore such as 1.40) and restJson1 (a
+// request line per operation; today's botocore and what is built on it). It verifies
 // SigV4, decodes and validates requests against the service model, calls the domain, and
-// writes responses and errors the way aws-sdk-go-v2, boto3 and the AWS CLI expect. It is the
-// only package that knows HTTP.
+// writes responses and errors the way those clients expect. It is the only package that
+// knows HTTP.
 package api
 
 import (
@@ -66,19 +68,54 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	reqID := h.newID()
 	w.Header().Set("x-amzn-RequestId", reqID)
 	start := time.Now()
+	// Without X-Amz-Target, anything but POST / is restJson1 (POST / is no Athena route).
+	if r.Header.Get("X-Amz-Target") == "" && (r.Method != http.MethodPost || r.URL.Path != "/") {
+		h.serveREST(w, r, reqID, start)
+		return
+	}
 	op := strings.TrimPrefix(r.Header.Get("X-Amz-Target"), targetPrefix)
-	out, err := h.serve(r, op)
+	out, err := h.serve(r, op, nil, nil)
 	if err != nil {
 		ae := h.toAPIError(op, err, reqID)
-		h.write(w, ae.status, ae)
+		h.write(w, ae.status, ae, jsonContentType, "")
 		h.log.Debug("request failed", "op", op, "type", ae.Type, "message", ae.Message, "request_id", reqID, "elapsed", time.Since(start))
 		return
 	}
-	h.write(w, http.StatusOK, out)
+	h.write(w, http.StatusOK, out, jsonContentType, "")
 }
 
-func (h *Handler) serve(r *http.Request, op string) (any, error) {
-	if r.Method != http.MethodPost {
+// serveREST answers a restJson1 request: the route gives the operation and its success
+// status; errors carry their type in x-amzn-ErrorType as well as in the body.
+func (h *Handler) serveREST(w http.ResponseWriter, r *http.Request, reqID string, start time.Time) {
+	route, labels, methodMismatch := matchRoute(r.Method, r.URL.EscapedPath())
+	var op string
+	var rr *restRequest
+	var routeErr error
+	switch {
+	case route != nil:
+		op, rr = route.op, &restRequest{labels: labels, query: r.URL.Query(), header: r.Header}
+	case methodMismatch:
+		routeErr = &apiError{status: http.StatusMethodNotAllowed, Type: "UnknownOperationException",
+			Message: fmt.Sprintf("No Athena operation is %s %s", r.Method, r.URL.EscapedPath())}
+	default:
+		routeErr = &apiError{status: http.StatusNotFound, Type: "UnknownOperationException",
+			Message: fmt.Sprintf("No Athena operation is %s %s (restJson1), and the request has no X-Amz-Target (AWS JSON 1.1)", r.Method, r.URL.EscapedPath())}
+	}
+	out, err := h.serve(r, op, rr, routeErr)
+	if err != nil {
+		ae := h.toAPIError(op, err, reqID)
+		h.write(w, ae.status, ae, restContentType, ae.Type)
+		h.log.Debug("request failed", "op", op, "protocol", "restJson1", "type", ae.Type, "message", ae.Message, "request_id", reqID, "elapsed", time.Since(start))
+		return
+	}
+	h.write(w, route.status, out, restContentType, "")
+}
+
+// serve reads and verifies a request, then decodes, authorizes and runs op. rr is nil for
+// AWS JSON 1.1; routeErr is a restJson1 request that matched no route, answered only once
+// its signature is verified.
+func (h *Handler) serve(r *http.Request, op string, rr *restRequest, routeErr error) (any, error) {
+	if rr == nil && routeErr == nil && r.Method != http.MethodPost {
 		return nil, &apiError{status: http.StatusMethodNotAllowed, Type: "UnknownOperationException", Message: "Athena operations are HTTP POST requests"}
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, MaxBodyBytes))
@@ -94,7 +131,10 @@ func (h *Handler) serve(r *http.Request, op string) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !strings.HasPrefix(r.Header.Get("X-Amz-Target"), targetPrefix) || !wire.ModelOperations[op] {
+	if routeErr != nil {
+		return nil, routeErr
+	}
+	if rr == nil && (!strings.HasPrefix(r.Header.Get("X-Amz-Target"), targetPrefix) || !wire.ModelOperations[op]) {
 		return nil, &apiError{status: http.StatusBadRequest, Type: "UnknownOperationException",
 			Message: fmt.Sprintf("X-Amz-Target %q is not an operation of AmazonAthena", r.Header.Get("X-Amz-Target"))}
 	}
@@ -102,10 +142,14 @@ func (h *Handler) serve(r *http.Request, op string) (any, error) {
 		return nil, &apiError{status: http.StatusBadRequest, Type: "InvalidRequestException", AthenaErrorCode: "UNSUPPORTED_OPERATION",
 			Message: fmt.Sprintf("glaux serves the Athena for Apache Spark API; the operation %s is not supported", op)}
 	}
-	if err := h.authorize(r.Context(), id, op, body); err != nil {
+	in, err := decodeInput(op, body, rr)
+	if err != nil {
 		return nil, err
 	}
-	return call(r.Context(), h.svc, op, body)
+	if err := h.authorize(r.Context(), id, op, in); err != nil {
+		return nil, err
+	}
+	return run(r.Context(), h.svc, op, in)
 }
 
 // decode reads a request body into in. An empty body means {} (the awsJson protocol says
@@ -205,13 +249,25 @@ func listed(op, errType string) bool {
 	return false
 }
 
-func (h *Handler) write(w http.ResponseWriter, status int, v any) {
+const (
+	jsonContentType = "application/x-amz-json-1.1"
+	restContentType = "application/json"
+)
+
+// write sends v as JSON; errType, for a restJson1 error, goes in x-amzn-ErrorType too.
+func (h *Handler) write(w http.ResponseWriter, status int, v any, contentType, errType string) {
 	b, err := json.Marshal(v)
 	if err != nil {
 		h.log.Error("encoding response", "err", err)
 		status, b = http.StatusInternalServerError, []byte(`{"__type":"InternalServerException","Message":"response encoding failed"}`)
+		if errType != "" {
+			errType = "InternalServerException"
+		}
 	}
-	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+	if errType != "" {
+		w.Header().Set("x-amzn-ErrorType", errType)
+	}
+	w.Header().Set("Content-Type", contentType)
 	w.Header().Set("Content-Length", fmt.Sprint(len(b)))
 	w.WriteHeader(status)
 	w.Write(b)

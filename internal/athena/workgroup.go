@@ -236,12 +236,31 @@ func workGroupOut(wg *WorkGroup) *wire.WorkGroup {
 	cfg := cloneJSON(wg.Configuration)
 	ev := wg.engineVersion()
 	cfg.EngineVersion = &ev
+	configDefaults(wg.Name, &cfg)
 	return &wire.WorkGroup{
 		Name:          refOf(wg.Name),
 		State:         refOf(wg.State),
 		Description:   nonEmpty(wg.Description),
 		CreationTime:  wire.NewTime(wg.CreationTime),
 		Configuration: &cfg,
+	}
+}
+
+// configDefaults fills the members a client left unset with what Athena answers for them
+// (clients' own tests compare against real AWS): an empty ResultConfiguration and false,
+// except EnforceWorkGroupConfiguration, which Athena turns on for every workgroup created
+// through CreateWorkGroup but not for primary, which it makes itself.
+func configDefaults(name string, cfg *wire.WorkGroupConfiguration) {
+	if cfg.ResultConfiguration == nil {
+		cfg.ResultConfiguration = &wire.ResultConfiguration{}
+	}
+	for _, b := range []**bool{&cfg.PublishCloudWatchMetricsEnabled, &cfg.RequesterPaysEnabled, &cfg.EnableMinimumEncryptionConfiguration} {
+		if *b == nil {
+			*b = refOf(false)
+		}
+	}
+	if cfg.EnforceWorkGroupConfiguration == nil {
+		cfg.EnforceWorkGroupConfiguration = refOf(name != PrimaryWorkGroup)
 	}
 }
 

@@ -247,6 +247,7 @@ func TestGetWorkGroupReturnsEveryMember(t *testing.T) {
 	got := e.getWorkGroup("full").Configuration
 	want := cloneJSON(cfg)
 	want.EngineVersion.EffectiveEngineVersion = refOf(EngineVersionSpark3)
+	want.EnableMinimumEncryptionConfiguration = refOf(false) // Athena's default, answered when unset
 	if jsonOf(t, got) != jsonOf(t, want) {
 		t.Errorf("configuration\n got %s\nwant %s", jsonOf(t, got), jsonOf(t, want))
 	}
@@ -345,7 +346,10 @@ func TestUpdateWorkGroupMembers(t *testing.T) {
 			func(c *wire.WorkGroupConfiguration) bool { return c.ResultConfiguration.AclConfiguration == nil }},
 		{"remove the whole result configuration", wire.WorkGroupConfigurationUpdates{ResultConfigurationUpdates: &wire.ResultConfigurationUpdates{
 			RemoveOutputLocation: refOf(true), RemoveEncryptionConfiguration: refOf(true), RemoveExpectedBucketOwner: refOf(true), RemoveAclConfiguration: refOf(true)}},
-			func(c *wire.WorkGroupConfiguration) bool { return c.ResultConfiguration == nil }},
+			func(c *wire.WorkGroupConfiguration) bool {
+				r := c.ResultConfiguration // answered as {}, as Athena does
+				return r != nil && r.OutputLocation == nil && r.EncryptionConfiguration == nil && r.ExpectedBucketOwner == nil && r.AclConfiguration == nil
+			}},
 		{"ManagedQueryResults Enabled", wire.WorkGroupConfigurationUpdates{ManagedQueryResultsConfigurationUpdates: &wire.ManagedQueryResultsConfigurationUpdates{Enabled: refOf(true)}},
 			func(c *wire.WorkGroupConfiguration) bool {
 				m := c.ManagedQueryResultsConfiguration
@@ -657,3 +661,19 @@ func (s *failingTagsStore) Update(ctx context.Context, fn func(Tx) error) error 
 type failingTagsTx struct{ Tx }
 
 func (failingTagsTx) PutTags(string, []wire.Tag) error { return errors.New("tags table locked") }
+
+// GetWorkGroup answers Athena's defaults for members the client left unset: primary does
+// not enforce its configuration, a workgroup created through CreateWorkGroup does.
+func TestGetWorkGroupDefaults(t *testing.T) {
+	e := newTestEnv(t)
+	e.createWorkGroup("out-only", &wire.WorkGroupConfiguration{ResultConfiguration: &wire.ResultConfiguration{OutputLocation: refOf("s3://bucket/out/")}})
+	tests := []struct{ name, want string }{
+		{PrimaryWorkGroup, `{"EnableMinimumEncryptionConfiguration":false,"EnforceWorkGroupConfiguration":false,"EngineVersion":{"EffectiveEngineVersion":"Athena engine version 3","SelectedEngineVersion":"AUTO"},"PublishCloudWatchMetricsEnabled":false,"RequesterPaysEnabled":false,"ResultConfiguration":{}}`},
+		{"out-only", `{"EnableMinimumEncryptionConfiguration":false,"EnforceWorkGroupConfiguration":true,"EngineVersion":{"EffectiveEngineVersion":"Athena engine version 3","SelectedEngineVersion":"AUTO"},"PublishCloudWatchMetricsEnabled":false,"RequesterPaysEnabled":false,"ResultConfiguration":{"OutputLocation":"s3://bucket/out/"}}`},
+	}
+	for _, tc := range tests {
+		if got := jsonOf(t, e.getWorkGroup(tc.name).Configuration); got != tc.want {
+			t.Errorf("%s:\n got %s\nwant %s", tc.name, got, tc.want)
+		}
+	}
+}

@@ -539,3 +539,26 @@ func (v *Verifier) verifyPresigned(r *http.Request, q []queryPair) (Identity, *E
 	cq := canonicalQuery(q, "X-Amz-Signature")
 	return v.check(r, &p, cq, unsignedPayloadBytes, true, expires)
 }
+
+// ScopeService is the service named in a request's credential scope (Authorization header or
+// presigned X-Amz-Credential), "" when it has none; unverified: it only tells apart requests
+// meant for different services on one port, each then verified by its own Verifier.
+func ScopeService(r *http.Request) string {
+	cred := ""
+	if h := r.Header.Get("Authorization"); h != "" {
+		_, rest, _ := strings.Cut(strings.TrimSpace(h), " ")
+		for _, part := range strings.Split(rest, ",") {
+			if v, ok := strings.CutPrefix(strings.TrimSpace(part), "Credential="); ok {
+				cred = v
+			}
+		}
+	} else if r.URL != nil {
+		cred = r.URL.Query().Get("X-Amz-Credential")
+	}
+	// AKID/date/region/service/aws4_request
+	parts := strings.Split(cred, "/")
+	if len(parts) != 5 {
+		return ""
+	}
+	return parts[3]
+}

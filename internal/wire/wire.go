@@ -3,4 +3,4 @@
 // pieces the generator cannot express.
 package wire
 
-//go:generate go run ./gen -model ../../../shared/spec/athena-service-2.json -out ..
+//go:generate go run ./gen -model model/athena-service-2.json -rest-model model/athena-service-2.botocore-1.44.18.json -out ..

@@ -9,9 +9,12 @@ Two servers at most: `fake_server` (--fake-spark: sessions are ready at once, fa
 `spark_server` (real PySpark drivers), each started on first use and shared by the whole run.
 """
 
+import json
 import os
 
 import boto3
+import botocore.loaders
+import botocore.session
 import pytest
 from botocore.config import Config
 
@@ -25,6 +28,11 @@ CLIENT_CONFIG = Config(
     connect_timeout=10,
     read_timeout=60,
 )
+
+
+def botocore_protocol():
+    """The protocol this environment's botocore speaks to Athena: rest-json or json."""
+    return botocore.session.get_session().get_service_model("athena").protocol
 
 
 def pytest_configure(config):
@@ -53,6 +61,16 @@ def aws_env(tmp_path_factory):
         AWS_RETRY_MODE="standard",
         AWS_EC2_METADATA_DISABLED="true",
     )
+    # awscli 1.x vendors its own botocore, whose Athena model lags the boto3 beside it (awscli
+    # 1.46 still speaks AWS JSON 1.1 to Athena, botocore 1.44 restJson1). With a restJson1
+    # botocore, the CLI gets that botocore's Athena model (AWS_DATA_PATH), so both clients of a
+    # run speak one protocol (as a CLI bundling the current model would); the older environment
+    # runs the CLI through AWS JSON 1.1.
+    if botocore_protocol() == "rest-json":
+        model = d / "botocore-data" / "athena" / "2017-05-18" / "service-2.json"
+        model.parent.mkdir(parents=True)
+        model.write_text(json.dumps(botocore.loaders.Loader().load_service_model("athena", "service-2")))
+        env["AWS_DATA_PATH"] = str(d / "botocore-data")
     keys = ("AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE", "AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_ATHENA")
     saved = {k: os.environ.get(k) for k in keys}
     for k in keys:

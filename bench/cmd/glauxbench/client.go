@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"glaux/internal/sigv4"
@@ -33,8 +34,20 @@ func newTransport(conns int) *http.Transport {
 	}
 }
 
-// newRequest builds a signed AWS JSON 1.1 request for op.
+// newRequest builds a signed AWS JSON 1.1 request for op, or, when op is a restJson1 request
+// line ("GET /workgroups/bench"), that request with body (empty for GET).
 func newRequest(ctx context.Context, endpoint, op string, body []byte) (*http.Request, error) {
+	if method, path, ok := strings.Cut(op, " "); ok {
+		req, err := http.NewRequestWithContext(ctx, method, endpoint+path, bytes.NewReader(body))
+		if err != nil {
+			return nil, err
+		}
+		if len(body) > 0 {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		sigv4.Sign(req, body, akid, secret, region, service, time.Now())
+		return req, nil
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint+"/", bytes.NewReader(body))
 	if err != nil {
 		return nil, err

@@ -24,7 +24,7 @@ type options struct {
 	clients                             []int
 	sessionRuns, trivialRuns, jobRuns   int
 	jobs, jobRows                       []string
-	skipAPI, skipSpark                  bool
+	skipAPI, skipSpark, protocolsOnly   bool
 	quietWait                           time.Duration
 }
 
@@ -49,6 +49,7 @@ func main() {
 	flag.DurationVar(&o.quietWait, "quiet-wait", 3*time.Minute, "how long to wait, before each part, for other work on the machine to stop")
 	flag.BoolVar(&o.skipAPI, "skip-api", false, "skip the API throughput and status poll parts (the README is then not written)")
 	flag.BoolVar(&o.skipSpark, "skip-spark", false, "skip the real-Spark part (the README is then not written)")
+	flag.BoolVar(&o.protocolsOnly, "protocols-only", false, "run only the protocol part (GetWorkGroup through AWS JSON 1.1 and restJson1; the README is then not written)")
 	flag.Parse()
 	if o.glaux == "" || o.python == "" {
 		fmt.Fprintln(os.Stderr, "usage: glauxbench --glaux BIN --python PY [flags]  (normally run as bench/run)")
@@ -66,7 +67,7 @@ func main() {
 		o.jobRows = append(o.jobRows, strings.TrimSpace(n))
 		o.jobs = append(o.jobs, fmt.Sprintf("spark.range(0, %s).selectExpr('sum(id %% 7)').first()", strings.TrimSpace(n)))
 	}
-	if o.skipAPI || o.skipSpark {
+	if o.skipAPI || o.skipSpark || o.protocolsOnly {
 		o.readme = ""
 	}
 	os.Exit(run(o))
@@ -130,6 +131,15 @@ func run(o options) int {
 
 func measure(ctx context.Context, o options, res *results) error {
 	res.LoadStart = loadAvg()
+	if o.protocolsOnly {
+		o.skipAPI, o.skipSpark = true, true
+	}
+	if !o.skipAPI || o.protocolsOnly {
+		res.Busy = append(res.Busy, busySample{"before the protocol part", waitQuiet("the protocol part", o.quietWait)})
+		if err := protocolPart(ctx, o, res); err != nil {
+			return fmt.Errorf("protocols: %w", err)
+		}
+	}
 	if !o.skipAPI {
 		res.Busy = append(res.Busy, busySample{"before part 1", waitQuiet("the API parts", o.quietWait)})
 		if err := apiPart(ctx, o, res); err != nil {

@@ -48,13 +48,14 @@ type jobResult struct {
 }
 
 type results struct {
-	Options options
-	Machine string
-	Started time.Time
-	Elapsed time.Duration
-	API     []apiRow
-	Polls   []pollRow
-	Spark   sparkResults
+	Options   options
+	Machine   string
+	Started   time.Time
+	Elapsed   time.Duration
+	API       []apiRow
+	Protocols []protoRow
+	Polls     []pollRow
+	Spark     sparkResults
 	// Other work on the machine: CPU busy fractions sampled when nothing of this run ran,
 	// and the load average at start and end.
 	Busy               []busySample
@@ -115,6 +116,7 @@ func (r *results) markdown() string {
 		}
 		b.WriteString("\n")
 	}
+	r.protocolsMarkdown(&b)
 	if len(r.Polls) > 0 {
 		fmt.Fprintf(&b, "**2. Status polls** (glaux `--fake-spark`, one IDLE session, one COMPLETED calculation; %s per row after %s warm-up)\n\n", o.duration, o.warmup)
 		b.WriteString("| operation | clients | req/s | p50 | p99 | errors | target ≥ 5,000 req/s at 50 clients |\n")
@@ -187,6 +189,9 @@ func (r *results) maxOther() float64 {
 	}
 	for _, p := range r.Polls {
 		m = max(m, p.R.Other)
+	}
+	for _, p := range r.Protocols {
+		m = max(m, p.JSON.Other, p.REST.Other)
 	}
 	for _, j := range r.Spark.Jobs {
 		m = max(m, j.Other)

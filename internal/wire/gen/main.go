@@ -1,7 +1,9 @@
 // Command gen writes the wire shapes, their validators and the operation table of the Athena
-// operations glaux serves, from the AWS service model (a JSON file given with -model).
+// operations glaux serves, from the AWS service model (a JSON file given with -model), and
+// their restJson1 routes and bindings from a model with HTTP traits (-rest-model: botocore's,
+// whose Athena speaks rest-json). Both models live in internal/wire/model.
 //
-//	go run ./internal/wire/gen -model ../shared/spec/athena-service-2.json
+//	go generate ./internal/wire
 package main
 
 import (
@@ -39,7 +41,9 @@ var handWritten = map[string]string{
 }
 
 type member struct {
-	Shape string `json:"shape"`
+	Shape        string `json:"shape"`
+	Location     string `json:"location"`     // restJson1: uri, querystring, header, headers, statusCode
+	LocationName string `json:"locationName"` // restJson1: the label, query key or header name
 }
 
 type shape struct {
@@ -54,9 +58,15 @@ type shape struct {
 	Pattern  string            `json:"pattern"`
 	Enum     []string          `json:"enum"`
 	Error    bool              `json:"exception"`
+	Payload  string            `json:"payload"`
 }
 
 type operation struct {
+	HTTP struct {
+		Method       string `json:"method"`
+		RequestURI   string `json:"requestUri"`
+		ResponseCode int    `json:"responseCode"`
+	} `json:"http"`
 	Input  *member  `json:"input"`
 	Output *member  `json:"output"`
 	Errors []member `json:"errors"`
@@ -68,18 +78,12 @@ type model struct {
 }
 
 func main() {
-	modelPath := flag.String("model", "../shared/spec/athena-service-2.json", "AWS service model")
+	modelPath := flag.String("model", "internal/wire/model/athena-service-2.json", "AWS service model")
+	restPath := flag.String("rest-model", "internal/wire/model/athena-service-2.botocore-1.44.18.json", "AWS service model with restJson1 HTTP traits")
 	out := flag.String("out", "internal", "directory holding the wire and api packages")
 	flag.Parse()
-	raw, err := os.ReadFile(*modelPath)
-	if err != nil {
-		log.Fatal(err)
-	}
-	var m model
-	if err := json.Unmarshal(raw, &m); err != nil {
-		log.Fatal(err)
-	}
-	g := &gen{m: m, used: map[string]bool{}, output: map[string]bool{}}
+	g := &gen{m: readModel(*modelPath), rest: readModel(*restPath), used: map[string]bool{}, output: map[string]bool{}}
+	m := g.m
 	for _, op := range Served {
 		o, ok := m.Operations[op]
 		if !ok {
@@ -94,8 +98,21 @@ func main() {
 	write(filepath.Join(*out, "api", "dispatch_gen.go"), g.dispatch())
 }
 
+func readModel(path string) model {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		log.Fatal(err)
+	}
+	var m model
+	if err := json.Unmarshal(raw, &m); err != nil {
+		log.Fatalf("%s: %v", path, err)
+	}
+	return m
+}
+
 type gen struct {
 	m      model
+	rest   model           // the HTTP bindings; shapes come from m
 	used   map[string]bool // structure shapes reachable from served operations
 	output map[string]bool // structure shapes that appear in an output
 }
@@ -410,13 +427,92 @@ func (g *gen) dispatch() []byte {
 		o := g.m.Operations[op]
 		fmt.Fprintf(&b, "\t%s(ctx context.Context, in *wire.%s) (*wire.%s, error)\n", op, o.Input.Shape, o.Output.Shape)
 	}
-	b.WriteString("}\n\n// call decodes, validates and runs one operation.\nfunc call(ctx context.Context, svc Service, op string, body []byte) (any, error) {\n\tswitch op {\n")
+	b.WriteString("}\n\n")
+	b.WriteString("// restRoutes is the restJson1 request line of every operation of the model, served or\n// not, from its http traits; status is the operation's success status.\nvar restRoutes = []restRoute{\n")
+	for _, op := range sortedKeys(g.rest.Operations) {
+		h := g.rest.Operations[op].HTTP
+		if h.Method == "" || h.RequestURI == "" {
+			log.Fatalf("operation %s has no http trait in the rest model", op)
+		}
+		status := h.ResponseCode
+		if status == 0 {
+			status = 200
+		}
+		fmt.Fprintf(&b, "\t{op: %q, method: %q, path: %q, status: %d},\n", op, h.Method, h.RequestURI, status)
+	}
+	b.WriteString("}\n\n")
+	b.WriteString("// decodeInput decodes and validates one operation's input. rr carries a restJson1 request's\n// path labels, query string and headers, whose members overwrite the body's; nil for AWS\n// JSON 1.1.\n")
+	b.WriteString("func decodeInput(op string, body []byte, rr *restRequest) (input, error) {\n\tswitch op {\n")
 	for _, op := range Served {
 		o := g.m.Operations[op]
-		fmt.Fprintf(&b, "\tcase %q:\n\t\tin := new(wire.%s)\n\t\tif err := decode(body, in); err != nil {\n\t\t\treturn nil, err\n\t\t}\n\t\tif err := in.Validate(); err != nil {\n\t\t\treturn nil, err\n\t\t}\n\t\treturn svc.%s(ctx, in)\n", op, o.Input.Shape, op)
+		fmt.Fprintf(&b, "\tcase %q:\n\t\tin := new(wire.%s)\n\t\tif err := decode(body, in); err != nil {\n\t\t\treturn nil, err\n\t\t}\n", op, o.Input.Shape)
+		if bind := g.restBindings(op); bind != "" {
+			fmt.Fprintf(&b, "\t\tif rr != nil {\n%s\t\t}\n", bind)
+		}
+		b.WriteString("\t\tif err := in.Validate(); err != nil {\n\t\t\treturn nil, err\n\t\t}\n\t\treturn in, nil\n")
+	}
+	b.WriteString("\t}\n\treturn nil, errUnknownOperation\n}\n\n")
+	b.WriteString("// run calls the operation with the input decodeInput made for it.\nfunc run(ctx context.Context, svc Service, op string, in input) (any, error) {\n\tswitch op {\n")
+	for _, op := range Served {
+		o := g.m.Operations[op]
+		fmt.Fprintf(&b, "\tcase %q:\n\t\treturn svc.%s(ctx, in.(*wire.%s))\n", op, op, o.Input.Shape)
 	}
 	b.WriteString("\t}\n\treturn nil, errUnknownOperation\n}\n")
 	return b.Bytes()
+}
+
+// restBindings writes the statements that set an operation's input members bound to the
+// path, query string or headers. Bindings glaux does not need (outputs in headers, payload
+// members, non-string lists) stop the generator rather than being served wrong.
+func (g *gen) restBindings(op string) string {
+	ro, ok := g.rest.Operations[op]
+	if !ok {
+		log.Fatalf("served operation %s not in the rest model", op)
+	}
+	in, out := g.rest.Shapes[ro.Input.Shape], g.rest.Shapes[ro.Output.Shape]
+	if in.Payload != "" || out.Payload != "" {
+		log.Fatalf("%s: payload members are not supported", op)
+	}
+	for mn, mem := range out.Members {
+		if mem.Location != "" {
+			log.Fatalf("%s: output member %s bound to %s is not supported", op, mn, mem.Location)
+		}
+	}
+	local := g.m.Shapes[g.m.Operations[op].Input.Shape]
+	var b strings.Builder
+	for _, mn := range sortedKeys(in.Members) {
+		mem := in.Members[mn]
+		if mem.Location == "" {
+			continue
+		}
+		if _, ok := local.Members[mn]; !ok {
+			log.Fatalf("%s: bound member %s is not in the served model", op, mn)
+		}
+		if mem.Location != "uri" && mem.Location != "querystring" && mem.Location != "header" {
+			log.Fatalf("%s: member %s: location %s is not supported", op, mn, mem.Location)
+		}
+		name := mem.LocationName
+		if name == "" {
+			name = mn
+		}
+		field := "in." + mn
+		src := fmt.Sprintf("rr.value(%q, %q)", mem.Location, name)
+		switch s := g.m.Shapes[mem.Shape]; s.Type {
+		case "string":
+			fmt.Fprintf(&b, "\t\t\t%s = %s\n", field, src)
+		case "integer", "long", "boolean":
+			set := map[string]string{"integer": "setInt32", "long": "setInt64", "boolean": "setBool"}[s.Type]
+			fmt.Fprintf(&b, "\t\t\tif err := %s(&%s, %q, %s); err != nil {\n\t\t\t\treturn nil, err\n\t\t\t}\n", set, field, name, src)
+		case "list":
+			if g.m.Shapes[s.Member.Shape].Type != "string" {
+				log.Fatalf("%s: member %s: only lists of strings can be bound", op, mn)
+			}
+			fmt.Fprintf(&b, "\t\t\t%s = rr.values(%q, %q)\n", field, mem.Location, name)
+		default:
+			log.Fatalf("%s: member %s of type %s cannot be bound to %s", op, mn, s.Type, mem.Location)
+		}
+	}
+	return b.String()
 }
 
 func write(path string, src []byte) {
