@@ -14,10 +14,12 @@ import (
 	"time"
 
 	"glaux/internal/athena"
+	"glaux/internal/testenv"
 )
 
-// These tests drive the real runner (python/glaux_runner) in fake-Spark mode, except
-// TestRealSpark, which needs GLAUX_SPARK_TESTS=1 and Java.
+// These tests drive the real runner (python/glaux_runner) in fake-Spark mode, except the
+// TestRealSpark ones, which start a real driver: they need Java (GLAUX_SKIP=spark leaves
+// them out).
 
 // moduleRoot walks up from the package directory to go.mod.
 func moduleRoot(t *testing.T) string {
@@ -41,6 +43,7 @@ func moduleRoot(t *testing.T) string {
 // findPython picks the runner's interpreter: $GLAUX_PYTHON, scripts/pyenv.sh, or the probe venv.
 func findPython(t *testing.T) string {
 	t.Helper()
+	testenv.Need(t, testenv.Python)
 	if p := os.Getenv("GLAUX_PYTHON"); p != "" {
 		return p
 	}
@@ -57,7 +60,7 @@ func findPython(t *testing.T) string {
 	if p := "/tmp/probe-venv/bin/python"; fileExists(p) {
 		return p
 	}
-	t.Skip("no Python for the runner: set GLAUX_PYTHON, or provide scripts/pyenv.sh or /tmp/probe-venv")
+	testenv.Missing(t, testenv.Python, "no Python for the runner: set GLAUX_PYTHON, or provide scripts/pyenv.sh or /tmp/probe-venv")
 	return ""
 }
 
@@ -69,7 +72,7 @@ func runnerPath(t *testing.T) string {
 		dir = filepath.Join(moduleRoot(t), "python")
 	}
 	if !fileExists(filepath.Join(dir, "glaux_runner", "__main__.py")) {
-		t.Skipf("no runner at %s/glaux_runner", dir)
+		t.Fatalf("no runner at %s/glaux_runner", dir)
 	}
 	return dir
 }
@@ -456,11 +459,18 @@ func assertExitedOnceLast(t *testing.T, ev *events) {
 	}
 }
 
-// TestRealSpark starts a real local[1] driver (about 10 s): GLAUX_SPARK_TESTS=1.
-func TestRealSpark(t *testing.T) {
-	if os.Getenv("GLAUX_SPARK_TESTS") != "1" {
-		t.Skip("set GLAUX_SPARK_TESTS=1 to start a real Spark driver")
+// needSpark is for the tests that start a real Spark driver: they need Java.
+func needSpark(t *testing.T) {
+	t.Helper()
+	testenv.Need(t, testenv.Spark)
+	if _, err := exec.LookPath("java"); err != nil && os.Getenv("JAVA_HOME") == "" {
+		testenv.Missing(t, testenv.Spark, "java is not installed (nor JAVA_HOME set): a real Spark driver needs it")
 	}
+}
+
+// TestRealSpark starts a real local[1] driver (about 10 s).
+func TestRealSpark(t *testing.T) {
+	needSpark(t)
 	cfg := fakeConfig(t)
 	cfg.Env = nil
 	cfg.StartTimeout = 2 * time.Minute
@@ -511,9 +521,7 @@ func TestRealSpark(t *testing.T) {
 
 // A Spark that cannot start ends the session with the runner's "ExceptionType: message".
 func TestRealSparkStartFailure(t *testing.T) {
-	if os.Getenv("GLAUX_SPARK_TESTS") != "1" {
-		t.Skip("set GLAUX_SPARK_TESTS=1 to start a real Spark driver")
-	}
+	needSpark(t)
 	cfg := fakeConfig(t)
 	cfg.Env = nil
 	cfg.StartTimeout = 2 * time.Minute
@@ -527,9 +535,7 @@ func TestRealSparkStartFailure(t *testing.T) {
 
 // A runner that dies takes its JVM with it, and the session learns at once.
 func TestRealSparkRunnerKilled(t *testing.T) {
-	if os.Getenv("GLAUX_SPARK_TESTS") != "1" {
-		t.Skip("set GLAUX_SPARK_TESTS=1 to start a real Spark driver")
-	}
+	needSpark(t)
 	cfg := fakeConfig(t)
 	cfg.Env = nil
 	cfg.StartTimeout = 2 * time.Minute
