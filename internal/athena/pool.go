@@ -157,10 +157,13 @@ func (s *Service) startWarm() {
 	id := "warm-" + s.newID()
 	w := &warmRunner{id: id, conf: s.poolBaseConf(id)}
 	spec := RunnerSpec{SessionID: id, EngineVersion: sparkEngineVersion, SparkConf: w.conf, ScratchDir: filepath.Join(s.cfg.ScratchDir, "pool", id), Env: localSparkEnv(w.conf)}
-	w.mu.Lock() // events wait until the runner is known
+	// Events wait until the runner is listed: an exit reported before that would find
+	// nothing to remove, and the dead runner would be listed for good. (pool.mu inside w.mu
+	// is safe here only because nobody holding pool.mu can reach an unlisted w.)
+	w.mu.Lock()
+	defer w.mu.Unlock()
 	r, err := s.runtime.Start(context.Background(), spec, func(ev RunnerEvent) { s.deliver(w, ev) })
 	w.runner = r
-	w.mu.Unlock()
 	s.pool.mu.Lock()
 	defer s.pool.mu.Unlock()
 	s.pool.starting--
