@@ -152,22 +152,30 @@ func (s *Service) dispatch(ctx context.Context, ls *liveSession) {
 	}
 }
 
-// finishCalculation records a runner's "done": uploads the three result objects and sets the
-// final state. Called with ls.mu held.
-func (s *Service) finishCalculation(ctx context.Context, ls *liveSession, ev RunnerEvent) {
+// storeResults uploads a finished calculation's three result objects from its scratch
+// directory. Called without ls.mu.
+func (s *Service) storeResults(ctx context.Context, sessionID, id string) error {
+	calc, err := s.getCalculation(ctx, id)
+	if err != nil {
+		return err
+	}
+	return s.uploadResults(ctx, calc, s.calculationDir(sessionID, id))
+}
+
+// finishCalculation records a runner's "done" once its results are stored (uploadErr says
+// how that went): the final state, and the scratch files gone. Called with ls.mu held.
+func (s *Service) finishCalculation(ctx context.Context, ls *liveSession, ev RunnerEvent, uploadErr error) {
 	id := ev.CalculationID
 	if ls.running == id {
 		ls.running = ""
 	}
 	canceled := ls.canceling[id]
 	delete(ls.canceling, id)
-	calc, err := s.getCalculation(ctx, id)
-	if err != nil {
+	if _, err := s.getCalculation(ctx, id); err != nil {
 		s.log.Error("finished calculation is unknown", "session", ls.id, "calculation", id, "err", err)
 		return
 	}
 	dir := s.calculationDir(ls.id, id)
-	uploadErr := s.uploadResults(ctx, calc, dir)
 	s.updateCalculation(ctx, id, func(c *Calculation) {
 		c.StdOutURI, c.StdErrURI, c.ResultURI, c.ResultType = c.WorkingDirectory+"stdout.txt", c.WorkingDirectory+"stderr.txt", c.WorkingDirectory+"result.json", ResultType
 		switch {

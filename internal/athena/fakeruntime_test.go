@@ -225,13 +225,42 @@ func (r *fakeRunner) waitExited(t *testing.T) {
 // rtEnv is a testEnv whose Service has the fake runtime and a scratch directory.
 type rtEnv struct {
 	*testEnv
-	rt *fakeRuntime
+	rt   *fakeRuntime
+	objs *slowObjects
+}
+
+// slowObjects is the in-memory object store, made to hold each Put when hold is set until
+// the test lets it through (a slow S3).
+type slowObjects struct {
+	*memObjects
+	mu      sync.Mutex
+	hold    bool
+	puts    chan string   // each held Put's URI, as it starts
+	release chan struct{} // one send lets one held Put finish
+}
+
+func (o *slowObjects) Put(ctx context.Context, uri string, r io.Reader) error {
+	o.mu.Lock()
+	hold := o.hold
+	o.mu.Unlock()
+	if hold {
+		o.puts <- uri
+		<-o.release
+	}
+	return o.memObjects.Put(ctx, uri, r)
+}
+
+func (o *slowObjects) holdPuts() {
+	o.mu.Lock()
+	o.hold = true
+	o.mu.Unlock()
 }
 
 func newRuntimeEnv(t *testing.T, cfg func(*Config)) *rtEnv {
 	t.Helper()
 	e := &testEnv{t: t, ctx: context.Background(), store: newMemStore(), objs: newMemObjects(), clock: &fakeClock{t: t0}, ids: &seqIDs{}}
 	rt := newFakeRuntime(e.clock)
+	objs := &slowObjects{memObjects: e.objs, puts: make(chan string, 8), release: make(chan struct{})}
 	c := Config{
 		Region: testRegion, AccountID: testAccount, DefaultOutputLocation: "s3://glaux-results/",
 		DPUSizes: []int32{1}, NotebookVersion: "Athena notebook version 1",
@@ -240,7 +269,7 @@ func newRuntimeEnv(t *testing.T, cfg func(*Config)) *rtEnv {
 	if cfg != nil {
 		cfg(&c)
 	}
-	e.svc = NewService(c, Deps{Store: e.store, Objects: e.objs, Runtime: rt, Now: e.clock.Now, NewID: e.ids.Next,
+	e.svc = NewService(c, Deps{Store: e.store, Objects: objs, Runtime: rt, Now: e.clock.Now, NewID: e.ids.Next,
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	mustOK(t, e.svc.EnsurePrimary(e.ctx))
 	e.createWorkGroup("spark", sparkConfig())
@@ -249,7 +278,7 @@ func newRuntimeEnv(t *testing.T, cfg func(*Config)) *rtEnv {
 		defer cancel()
 		e.svc.Close(ctx)
 	})
-	return &rtEnv{testEnv: e, rt: rt}
+	return &rtEnv{testEnv: e, rt: rt, objs: objs}
 }
 
 func (e *rtEnv) startSession(props map[string]string) (string, string) {

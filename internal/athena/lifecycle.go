@@ -56,9 +56,16 @@ func (s *Service) startCold(ls *liveSession) {
 
 // onEvent applies one runner event. Events of a runner arrive in order from one goroutine.
 func (s *Service) onEvent(ls *liveSession, ev RunnerEvent) {
+	ctx := context.Background()
+	var uploadErr error
+	if ev.Type == EventDone {
+		// Stored before anything changes, and outside ls.mu: a slow object store must hold
+		// up neither the session's API calls nor the health checks of every session. The
+		// calculation stays RUNNING meanwhile; its later events wait on this goroutine.
+		uploadErr = s.storeResults(ctx, ls.id, ev.CalculationID)
+	}
 	ls.mu.Lock()
 	defer ls.mu.Unlock()
-	ctx := context.Background()
 	switch ev.Type {
 	case EventReady:
 		ls.ready = true
@@ -86,7 +93,7 @@ func (s *Service) onEvent(ls *liveSession, ev RunnerEvent) {
 	case EventBound:
 		s.onBound(ls, ev)
 	case EventDone:
-		s.finishCalculation(ctx, ls, ev)
+		s.finishCalculation(ctx, ls, ev, uploadErr)
 		s.dispatch(ctx, ls)
 	case EventExited:
 		state, reason := wire.SessionStateFailed, "The Spark driver exited: "+ev.Reason

@@ -430,3 +430,60 @@ func TestRestartRecovery(t *testing.T) {
 	}
 	e.rt.none(t) // nothing is restarted
 }
+
+// A slow object store holds up neither the session nor the health checks: while the
+// results upload, the session takes calculations, stops and pings, and the calculation
+// stays RUNNING until all three objects are stored.
+func TestResultUploadsOffTheSessionLock(t *testing.T) {
+	e, sid, r := readySession(t, nil)
+	id, _ := e.mustSubmit(sid, "a")
+	x := r.execution(t)
+	e.objs.holdPuts()
+	finished := make(chan struct{})
+	go func() { defer close(finished); r.finish(t, x, "ok", "", "") }() // the event goroutine
+	for i := range 3 {
+		uri := receive(t, e.objs.puts, "no upload started")
+		// Meanwhile the session answers: a new calculation queues, a stop goes through,
+		// the health check runs.
+		if i == 0 {
+			var state string
+			var err error
+			answered := make(chan struct{})
+			go func() {
+				defer close(answered)
+				var next string
+				if next, state, err = e.submit(sid, "b"); err == nil {
+					_, err = e.svc.StopCalculationExecution(e.ctx, &wire.StopCalculationExecutionRequest{CalculationExecutionId: &next})
+				}
+				e.svc.checkHealth(e.ctx)
+			}()
+			select {
+			case <-answered:
+			case <-time.After(5 * time.Second):
+				go func() { // let the uploads through, so the test can end
+					for {
+						select {
+						case <-e.objs.puts:
+						case e.objs.release <- struct{}{}:
+						}
+					}
+				}()
+				t.Fatal("the session waited for the upload")
+			}
+			if err != nil || state != wire.CalculationExecutionStateQueued {
+				t.Errorf("submitted during the upload: %s, %v", state, err)
+			}
+		}
+		if c := e.calc(id); c.State != wire.CalculationExecutionStateRunning || c.ResultURI != "" {
+			t.Errorf("while %s uploads: %s, result %q", uri, c.State, c.ResultURI)
+		}
+		e.objs.release <- struct{}{}
+	}
+	<-finished
+	if c := e.calc(id); c.State != wire.CalculationExecutionStateCompleted || c.ResultURI == "" {
+		t.Errorf("after the upload: %s, result %q", c.State, c.ResultURI)
+	}
+	if e.session(sid).State != wire.SessionStateIdle {
+		t.Errorf("session %s", e.session(sid).State)
+	}
+}
