@@ -439,5 +439,34 @@ func (s *Service) interruptUntilDone(ls *liveSession, id string) {
 // calculationDir is where a calculation's runner writes stdout.txt, stderr.txt and
 // result.json before they are uploaded.
 func (s *Service) calculationDir(sessionID, calculationID string) string {
-	return filepath.Join(s.cfg.ScratchDir, "sessions", sessionID, "calculations", calculationID)
+	return filepath.Join(s.sessionScratch(sessionID), "calculations", calculationID)
+}
+
+// sessionScratch is a session's scratch directory, removed when the session ends.
+func (s *Service) sessionScratch(sessionID string) string {
+	return filepath.Join(s.cfg.ScratchDir, "sessions", sessionID)
+}
+
+// poolScratch is a pooled runner's scratch directory (its Spark's local dir), removed when
+// the runner ends: in the pool, or as the runner of the session that took it.
+func (s *Service) poolScratch(runnerID string) string {
+	return filepath.Join(s.cfg.ScratchDir, "pool", runnerID)
+}
+
+// removeScratch removes a scratch directory whose runner is gone; with keepLog, all but
+// the runner's log (runner.log), kept to tell why a session failed.
+func (s *Service) removeScratch(dir string, keepLog bool) {
+	var err error
+	if !keepLog {
+		err = os.RemoveAll(dir)
+	} else if entries, rerr := os.ReadDir(dir); rerr == nil {
+		for _, e := range entries {
+			if e.Name() != "runner.log" {
+				err = errors.Join(err, os.RemoveAll(filepath.Join(dir, e.Name())))
+			}
+		}
+	}
+	if err != nil {
+		s.log.Warn("removing scratch directory", "dir", dir, "err", err)
+	}
 }

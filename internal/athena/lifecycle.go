@@ -5,7 +5,6 @@ package athena
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"time"
 
 	"glaux/internal/wire"
@@ -22,7 +21,7 @@ func (s *Service) launch(sess *Session) (bound <-chan struct{}) {
 	s.mu.Lock()
 	s.live[sess.ID] = ls
 	s.mu.Unlock()
-	scratch := filepath.Join(s.cfg.ScratchDir, "sessions", sess.ID)
+	scratch := s.sessionScratch(sess.ID)
 	ls.spec = RunnerSpec{
 		SessionID: sess.ID, WorkGroup: sess.WorkGroup, EngineVersion: sess.EngineVersion,
 		SparkConf: s.sparkConf(sess, scratch), ScratchDir: scratch,
@@ -134,6 +133,12 @@ func (s *Service) finishSession(ls *liveSession, state, reason string) {
 		sess.DpuMillis = dpuMillis(sess.DPUs, sess.StartTime, sess.EndTime)
 	})
 	s.log.Info("session ended", "session", ls.id, "state", state, "reason", reason)
+	// Its runner is gone: so go its files, but for the log of a failed one.
+	failed := state == wire.SessionStateFailed
+	s.removeScratch(s.sessionScratch(ls.id), failed)
+	if ls.warmScratch != "" {
+		s.removeScratch(ls.warmScratch, failed)
+	}
 	s.mu.Lock()
 	delete(s.live, ls.id)
 	s.mu.Unlock()

@@ -3,6 +3,8 @@ package athena
 import (
 	"context"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -486,4 +488,71 @@ func TestResultUploadsOffTheSessionLock(t *testing.T) {
 	if e.session(sid).State != wire.SessionStateIdle {
 		t.Errorf("session %s", e.session(sid).State)
 	}
+}
+
+// A session's scratch directory, and that of the pooled runner it took, go when it ends;
+// so does a pooled runner's when it ends in the pool. Of a failed one, runner.log stays.
+func TestScratchRemovedWithTheRunner(t *testing.T) {
+	exists := func(dir string) bool { _, err := os.Stat(dir); return err == nil }
+	mkdir := func(dir string) { // as the runtime does
+		mustOK(t, os.MkdirAll(filepath.Join(dir, "tmp"), 0o700))
+		mustOK(t, os.WriteFile(filepath.Join(dir, "runner.log"), []byte("log\n"), 0o600))
+	}
+	onlyLog := func(dir string) bool {
+		entries, err := os.ReadDir(dir)
+		return err == nil && len(entries) == 1 && entries[0].Name() == "runner.log"
+	}
+
+	t.Run("a cold session", func(t *testing.T) {
+		e, sid, r := readySession(t, nil)
+		mkdir(r.spec.ScratchDir)
+		e.mustSubmit(sid, "1")
+		x := r.execution(t)
+		r.finish(t, x, "ok", "", "")
+		if !exists(r.spec.ScratchDir) || exists(x.dir) {
+			t.Fatalf("after a calculation: scratch %v, its files %v", exists(r.spec.ScratchDir), exists(x.dir))
+		}
+		r.exit("signal: killed", true)
+		if !onlyLog(r.spec.ScratchDir) {
+			t.Errorf("%s holds more than runner.log after the session failed", r.spec.ScratchDir)
+		}
+	})
+
+	t.Run("a terminated session", func(t *testing.T) {
+		e, sid, r := readySession(t, nil)
+		mkdir(r.spec.ScratchDir)
+		_, err := e.svc.TerminateSession(e.ctx, &wire.TerminateSessionRequest{SessionId: &sid})
+		mustOK(t, err)
+		r.waitExited(t)
+		if exists(r.spec.ScratchDir) {
+			t.Errorf("%s is left after the session was terminated", r.spec.ScratchDir)
+		}
+	})
+
+	t.Run("a session on a pooled runner, and the pool", func(t *testing.T) {
+		e := newRuntimeEnv(t, func(c *Config) { c.WarmPool = 1 })
+		e.svc.StartPool()
+		w := e.rt.next(t)
+		mkdir(w.spec.ScratchDir)
+		w.ready()
+		eventually(t, "the pooled runner is ready", func() bool { ready, _ := e.svc.PoolSize(); return ready == 1 })
+		sid, _ := e.startSession(nil)
+		refill := e.rt.next(t)
+		mkdir(refill.spec.ScratchDir)
+		e.mustSubmit(sid, "1")
+		session := filepath.Join(e.svc.cfg.ScratchDir, "sessions", sid)
+		if !exists(session) {
+			t.Fatalf("no %s", session)
+		}
+		_, err := e.svc.TerminateSession(e.ctx, &wire.TerminateSessionRequest{SessionId: &sid})
+		mustOK(t, err)
+		w.waitExited(t)
+		if exists(session) || exists(w.spec.ScratchDir) {
+			t.Errorf("left after the session ended: %s %v, %s %v", session, exists(session), w.spec.ScratchDir, exists(w.spec.ScratchDir))
+		}
+		refill.exit("exit code 1", true) // dies in the pool
+		if !onlyLog(refill.spec.ScratchDir) {
+			t.Errorf("%s holds more than runner.log after the pooled runner died", refill.spec.ScratchDir)
+		}
+	})
 }
