@@ -2,6 +2,7 @@ package athena
 
 import (
 	"context"
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
@@ -555,4 +556,35 @@ func TestScratchRemovedWithTheRunner(t *testing.T) {
 			t.Errorf("%s holds more than runner.log after the pooled runner died", refill.spec.ScratchDir)
 		}
 	})
+}
+
+// DeleteWorkGroup takes its ended sessions with it: their records, calculations and tags;
+// another workgroup's stay.
+func TestDeleteWorkGroupRemovesEndedSessions(t *testing.T) {
+	e, sid, r := readySession(t, nil)
+	calc, _ := e.mustSubmit(sid, "1")
+	r.finish(t, r.execution(t), "ok", "", "")
+	arn := e.svc.sessionARN("spark", sid)
+	mustOK(t, e.store.Update(e.ctx, func(tx Tx) error { return tx.PutTags(arn, []wire.Tag{tag("k", "v")}) }))
+	_, err := e.svc.TerminateSession(e.ctx, &wire.TerminateSessionRequest{SessionId: &sid})
+	mustOK(t, err)
+	r.waitExited(t)
+	e.createWorkGroup("other", sparkConfig())
+	e.putSession(&Session{ID: "elsewhere", WorkGroup: "other", State: wire.SessionStateTerminated})
+
+	_, err = e.svc.DeleteWorkGroup(e.ctx, &wire.DeleteWorkGroupInput{WorkGroup: refOf("spark")})
+	mustOK(t, err)
+	mustOK(t, e.store.View(e.ctx, func(tx Tx) error {
+		if _, err := tx.GetSession(sid); !errors.Is(err, ErrNotFound) {
+			t.Errorf("session: %v", err)
+		}
+		if _, err := tx.GetCalculation(calc); !errors.Is(err, ErrNotFound) {
+			t.Errorf("calculation: %v", err)
+		}
+		if tags, err := tx.GetTags(arn); err != nil || len(tags) != 0 {
+			t.Errorf("tags %v, %v", tags, err)
+		}
+		_, err := tx.GetSession("elsewhere")
+		return err
+	}))
 }
