@@ -275,7 +275,7 @@ func (k *kernel) execute(ctx context.Context, m *jmsg) (status string) {
 	}
 	e := doc.Error
 	if e == nil {
-		e = &resultError{EName: "Error", EValue: strValue(calc.Status.StateChangeReason)}
+		e = &athena.ResultError{EName: "Error", EValue: strValue(calc.Status.StateChangeReason)}
 		if name, value, ok := strings.Cut(e.EValue, ": "); ok && !strings.Contains(name, " ") {
 			e.EName, e.EValue = name, value
 		}
@@ -317,7 +317,7 @@ func (k *kernel) follow(ctx context.Context, m *jmsg, id string, meta map[string
 		if state == wire.CalculationExecutionStateCompleted || state == wire.CalculationExecutionStateFailed || state == wire.CalculationExecutionStateCanceled {
 			return calc, sent
 		}
-		if out, _ := k.h.svc.CalculationOutput(ctx, id, "stdout.txt"); len(out) > sent {
+		if out, _ := k.h.svc.CalculationOutput(ctx, id, athena.StdoutFile); len(out) > sent {
 			if end := bytes.LastIndexByte(out, '\n') + 1; end > sent {
 				k.stream(ctx, m, "stdout", string(out[sent:end]), meta)
 				sent = end
@@ -349,34 +349,19 @@ func progressFraction(state, text string) float64 {
 	return -1
 }
 
-type resultError struct {
-	EName     string   `json:"ename"`
-	EValue    string   `json:"evalue"`
-	Traceback []string `json:"traceback"`
-}
-
-type resultDoc struct {
-	Outputs []struct {
-		OutputType string         `json:"output_type"`
-		Data       map[string]any `json:"data"`
-		Metadata   map[string]any `json:"metadata"`
-	} `json:"outputs"`
-	Error *resultError `json:"error"`
-}
-
 // relayResults sends the rest of stdout, stderr (less the traceback, which the error
 // message carries) and the display outputs of a finished calculation.
-func (k *kernel) relayResults(ctx context.Context, m *jmsg, id string, n, sent int, meta map[string]any) resultDoc {
-	var doc resultDoc
-	if b, err := k.h.svc.CalculationOutput(ctx, id, "result.json"); err == nil && len(b) > 0 {
+func (k *kernel) relayResults(ctx context.Context, m *jmsg, id string, n, sent int, meta map[string]any) athena.ResultDocument {
+	var doc athena.ResultDocument
+	if b, err := k.h.svc.CalculationOutput(ctx, id, athena.ResultFile); err == nil && len(b) > 0 {
 		if err := json.Unmarshal(b, &doc); err != nil {
 			k.h.log.Warn("kernel: result document unreadable", "calculation", id, "err", err)
 		}
 	}
-	if out, _ := k.h.svc.CalculationOutput(ctx, id, "stdout.txt"); len(out) > sent {
+	if out, _ := k.h.svc.CalculationOutput(ctx, id, athena.StdoutFile); len(out) > sent {
 		k.stream(ctx, m, "stdout", string(out[sent:]), meta)
 	}
-	if errText, _ := k.h.svc.CalculationOutput(ctx, id, "stderr.txt"); len(errText) > 0 {
+	if errText, _ := k.h.svc.CalculationOutput(ctx, id, athena.StderrFile); len(errText) > 0 {
 		s := string(errText)
 		if doc.Error != nil && len(doc.Error.Traceback) > 0 {
 			s = strings.TrimSuffix(s, strings.Join(doc.Error.Traceback, "\n")+"\n")

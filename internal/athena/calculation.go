@@ -1,12 +1,13 @@
 package athena
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"glaux/internal/wire"
@@ -177,7 +178,7 @@ func (s *Service) finishCalculation(ctx context.Context, ls *liveSession, ev Run
 	}
 	dir := s.calculationDir(ls.id, id)
 	s.updateCalculation(ctx, id, func(c *Calculation) {
-		c.StdOutURI, c.StdErrURI, c.ResultURI, c.ResultType = c.WorkingDirectory+"stdout.txt", c.WorkingDirectory+"stderr.txt", c.WorkingDirectory+"result.json", ResultType
+		c.StdOutURI, c.StdErrURI, c.ResultURI, c.ResultType = c.WorkingDirectory+StdoutFile, c.WorkingDirectory+StderrFile, c.WorkingDirectory+ResultFile, ResultType
 		switch {
 		case uploadErr != nil:
 			s.endCalculation(c, wire.CalculationExecutionStateFailed, "The calculation's results could not be written: "+uploadErr.Error())
@@ -213,14 +214,14 @@ func exceptionReason(name, value string) string {
 // uploadResults writes stdout, stderr and the result document; each exists afterwards even
 // when the runner wrote nothing (clients download stderr unconditionally on failure).
 func (s *Service) uploadResults(ctx context.Context, c *Calculation, dir string) error {
-	for _, name := range []string{"stdout.txt", "stderr.txt", "result.json"} {
+	for _, name := range ResultFiles {
 		f, err := os.Open(filepath.Join(dir, name))
 		if errors.Is(err, os.ErrNotExist) {
-			body := ""
-			if name == "result.json" {
-				body = fmt.Sprintf(`{"version":1,"calculation_id":%q,"outputs":[]}`, c.ID)
+			var body []byte
+			if name == ResultFile {
+				body, _ = json.Marshal(ResultDocument{Version: 1, CalculationID: c.ID, Outputs: []ResultOutput{}})
 			}
-			err = s.objects.Put(ctx, c.WorkingDirectory+name, strings.NewReader(body))
+			err = s.objects.Put(ctx, c.WorkingDirectory+name, bytes.NewReader(body))
 		} else if err == nil {
 			err = s.objects.Put(ctx, c.WorkingDirectory+name, f)
 			f.Close()

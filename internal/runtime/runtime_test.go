@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"os"
@@ -206,6 +207,19 @@ func readFile(t *testing.T, path string) string {
 	return string(b)
 }
 
+// resultDocument reads a calculation's result.json as athena.ResultDocument defines it: a
+// field the runner writes that the definition lacks fails the test.
+func resultDocument(t *testing.T, dir string) athena.ResultDocument {
+	t.Helper()
+	dec := json.NewDecoder(strings.NewReader(readFile(t, filepath.Join(dir, athena.ResultFile))))
+	dec.DisallowUnknownFields()
+	var doc athena.ResultDocument
+	if err := dec.Decode(&doc); err != nil {
+		t.Fatalf("result.json: %v", err)
+	}
+	return doc
+}
+
 func TestExecute(t *testing.T) {
 	r, ev, scratch := startRunner(t, fakeConfig(t), nil)
 	ev.wait(t, 20*time.Second, typeIs(athena.EventReady))
@@ -213,7 +227,7 @@ func TestExecute(t *testing.T) {
 		t.Fatalf("scratch dir: %v, %v; want mode 0700", fi, err)
 	}
 
-	done, dir := run(t, r, ev, scratch, "calc-ok", "print(6*7)", 10*time.Second)
+	done, dir := run(t, r, ev, scratch, "calc-ok", "print(6*7)\n6*7", 10*time.Second)
 	if done.Status != "ok" {
 		t.Fatalf("done = %+v; want status ok", done)
 	}
@@ -223,18 +237,24 @@ func TestExecute(t *testing.T) {
 	if out := readFile(t, filepath.Join(dir, "stdout.txt")); !strings.Contains(out, "42") {
 		t.Fatalf("stdout.txt = %q; want 42", out)
 	}
-	for _, f := range []string{"stderr.txt", "result.json"} {
-		if !fileExists(filepath.Join(dir, f)) {
-			t.Errorf("%s missing", f)
-		}
+	if !fileExists(filepath.Join(dir, athena.StderrFile)) {
+		t.Errorf("%s missing", athena.StderrFile)
+	}
+	if doc := resultDocument(t, dir); len(doc.Outputs) != 1 || doc.Outputs[0].ExecutionCount == 0 || doc.Outputs[0].Data["text/plain"] != "42" {
+		t.Errorf("result.json = %+v; want the execute_result 42", doc)
 	}
 
-	done, dir = run(t, r, ev, scratch, "calc-err", "1/0", 10*time.Second)
+	done, dir = run(t, r, ev, scratch, "calc-err", "from IPython.display import display\ndisplay('shown')\n1/0", 10*time.Second)
 	if done.Status != "error" || done.EName != "ZeroDivisionError" {
 		t.Fatalf("done = %+v; want error ZeroDivisionError", done)
 	}
 	if errText := readFile(t, filepath.Join(dir, "stderr.txt")); !strings.Contains(errText, "ZeroDivisionError") {
 		t.Fatalf("stderr.txt = %q; want the exception", errText)
+	}
+	if doc := resultDocument(t, dir); doc.Version != 1 || doc.CalculationID != "calc-err" || doc.Status != "error" ||
+		doc.Error == nil || doc.Error.EName != "ZeroDivisionError" || len(doc.Error.Traceback) == 0 ||
+		len(doc.Outputs) != 1 || doc.Outputs[0].OutputType != "display_data" {
+		t.Fatalf("result.json = %+v; want version 1 with the display output and the error", doc)
 	}
 
 	// Fake Spark has no UI, but the driver (the runner) is real.
