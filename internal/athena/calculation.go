@@ -426,13 +426,18 @@ func (s *Service) interruptUntilDone(ls *liveSession, id string) {
 				return
 			case <-time.After(2 * time.Second):
 			}
+			// Checked and sent under ls.mu: the next calculation is handed to the runner
+			// under it too, so this SIGINT can never land on that one (the runner keeps a
+			// SIGINT that comes while a calculation starts).
 			ls.mu.Lock()
 			still := ls.running == id
+			if still {
+				r.Interrupt()
+			}
 			ls.mu.Unlock()
 			if !still {
 				return
 			}
-			r.Interrupt()
 		}
 	}()
 }
