@@ -4,8 +4,8 @@ package main
 // standalone cluster, results and s3a:// data in a real S3-compatible store (versitygw), and
 // the local object store served over S3.
 //
-// TestClusterS3Serve is fast and runs with the rest of the suite. TestCluster needs
-// GLAUX_CLUSTER_TESTS=1 and what scripts/cluster-deps.sh fetches; it takes about 2 minutes.
+// TestClusterS3Serve is fast. TestCluster needs what scripts/cluster-deps.sh fetches and
+// takes about 2 minutes; GLAUX_SKIP=cluster leaves it out.
 
 import (
 	"bytes"
@@ -29,22 +29,15 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/athena/types"
 
 	"glaux/internal/objects"
+	"glaux/internal/testenv"
 )
-
-// clusterCacheDir is where scripts/cluster-deps.sh puts jars and binaries.
-func clusterCacheDir() string {
-	if d := os.Getenv("GLAUX_CACHE_DIR"); d != "" {
-		return d
-	}
-	home, _ := os.UserHomeDir()
-	return filepath.Join(home, ".cache", "glaux")
-}
 
 // awsCLI finds the AWS CLI (scripts/test puts the test environment's on PATH).
 func awsCLI(t *testing.T) string {
+	testenv.Need(t, testenv.Tools)
 	p, err := exec.LookPath("aws")
 	if err != nil {
-		t.Skip("the AWS CLI is not on PATH")
+		testenv.Missing(t, testenv.Tools, "the AWS CLI is not on PATH: put the test tools' environment there (scripts/pyenv.sh python/requirements-test.txt)")
 	}
 	return p
 }
@@ -138,16 +131,14 @@ type clusterDeps struct {
 }
 
 func needClusterDeps(t *testing.T) clusterDeps {
-	if os.Getenv("GLAUX_CLUSTER_TESTS") != "1" {
-		t.Skip("set GLAUX_CLUSTER_TESTS=1 (after scripts/cluster-deps.sh) to run the Spark cluster test")
-	}
+	testenv.Need(t, testenv.Cluster)
 	d := clusterDeps{python: testPython(t), aws: awsCLI(t)}
 	out, err := exec.Command(d.python, "-c", "import os, pyspark; print(os.path.dirname(pyspark.__file__))").Output()
 	if err != nil {
-		t.Skipf("pyspark not importable by %s: %v", d.python, err)
+		testenv.Missing(t, testenv.Cluster, "pyspark not importable by %s: %v", d.python, err)
 	}
 	d.sparkClass = filepath.Join(strings.TrimSpace(string(out)), "bin", "spark-class")
-	cache := clusterCacheDir()
+	cache := defaultCacheDir() // where scripts/cluster-deps.sh puts them
 	d.versitygw = os.Getenv("GLAUX_VERSITYGW")
 	if d.versitygw == "" {
 		d.versitygw = filepath.Join(cache, "bin", "versitygw")
@@ -156,14 +147,14 @@ func needClusterDeps(t *testing.T) clusterDeps {
 	jars, _ := objects.S3AJars(d.jars)
 	for _, need := range []string{d.sparkClass, d.versitygw} {
 		if _, err := os.Stat(need); err != nil {
-			t.Skipf("%s is missing: run scripts/cluster-deps.sh", need)
+			testenv.Missing(t, testenv.Cluster, "%s is missing: run scripts/cluster-deps.sh", need)
 		}
 	}
 	if len(jars) < 2 {
-		t.Skipf("no S3A jars in %s: run scripts/cluster-deps.sh", d.jars)
+		testenv.Missing(t, testenv.Cluster, "no S3A jars in %s: run scripts/cluster-deps.sh", d.jars)
 	}
 	if _, err := exec.LookPath("java"); err != nil && os.Getenv("JAVA_HOME") == "" {
-		t.Skip("java is not installed")
+		testenv.Missing(t, testenv.Cluster, "java is not installed (nor JAVA_HOME set)")
 	}
 	return d
 }

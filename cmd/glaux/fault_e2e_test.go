@@ -23,6 +23,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/athena/types"
 
 	"glaux/bench/load/loadgen"
+	"glaux/internal/testenv"
 )
 
 // childGlaux is a glaux server in a process of its own (this test binary, made a plain
@@ -395,9 +396,10 @@ func checkAfterKill(t *testing.T, g *childGlaux, calcs []*killCalc, sessions []s
 // usable, and once there is space again it and a new session complete calculations.
 // The full disk is a 256 KiB tmpfs mounted at <data-dir>/objects: root only.
 func TestFaultDiskFull(t *testing.T) {
+	testenv.Need(t, testenv.Root)
 	testPython(t)
 	if os.Geteuid() != 0 {
-		t.Skip("TestFaultDiskFull mounts a small tmpfs under the object store: it needs root")
+		testenv.Missing(t, testenv.Root, "TestFaultDiskFull mounts a small tmpfs under the object store: it needs root")
 	}
 	t.Parallel()
 	dir := t.TempDir()
@@ -406,7 +408,7 @@ func TestFaultDiskFull(t *testing.T) {
 		t.Fatal(err)
 	}
 	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=256k,mode=0700", "tmpfs", objects).CombinedOutput(); err != nil {
-		t.Skipf("TestFaultDiskFull needs to mount a tmpfs, which is not permitted here: mount: %v: %s", err, bytes.TrimSpace(out))
+		testenv.Missing(t, testenv.Root, "TestFaultDiskFull needs to mount a tmpfs, which is not permitted here: mount: %v: %s", err, bytes.TrimSpace(out))
 	}
 	// Registered before the server starts, so it runs after the server stopped.
 	t.Cleanup(func() {

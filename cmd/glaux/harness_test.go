@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/athena/types"
 
 	glaux "glaux/internal/athena"
+	"glaux/internal/testenv"
 )
 
 // testServer is a real glaux server on 127.0.0.1:0 with its own data directory, driven by
@@ -48,9 +49,10 @@ func serviceOf(cfg *Config) *glaux.Service {
 
 // testPython is the interpreter with PySpark that scripts/test provides.
 func testPython(t testing.TB) string {
+	testenv.Need(t, testenv.Python)
 	p := os.Getenv("GLAUX_PYTHON")
 	if p == "" {
-		t.Skip("GLAUX_PYTHON is not set: run the suite with scripts/test")
+		testenv.Missing(t, testenv.Python, "GLAUX_PYTHON is not set: the e2e tests run real sessions; run them with GLAUX_PYTHON=$(scripts/pyenv.sh) or scripts/test")
 	}
 	return p
 }

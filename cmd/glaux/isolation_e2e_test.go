@@ -16,22 +16,19 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/athena/types"
 
 	"glaux/internal/runtime"
+	"glaux/internal/testenv"
 )
 
 // The runner isolation tests (docs/security.md) need what --runner-user needs: glaux running
 // as root, the user glaux-runner with subordinate ids, and a GLAUX_PYTHON that user can run
-// (not one under /root). Without them they skip, saying why; with GLAUX_TEST_ISOLATION=1
-// (scripts/test as root) a missing piece fails them instead.
+// (not one under /root). A missing piece fails them, saying which, unless
+// GLAUX_SKIP=isolation (what scripts/test sets when not run as root).
 
 const isolationUser = "glaux-runner"
 
 func skipOrFailIsolation(t *testing.T, format string, args ...any) {
 	t.Helper()
-	msg := fmt.Sprintf(format, args...)
-	if os.Getenv("GLAUX_TEST_ISOLATION") == "1" {
-		t.Fatal(msg + " (GLAUX_TEST_ISOLATION=1: runner isolation must be tested)")
-	}
-	t.Skip(msg)
+	testenv.Missing(t, testenv.Isolation, format, args...)
 }
 
 // isolationEnv is a temp dir other users may pass through (t.TempDir is 0700) with a
@@ -42,8 +39,9 @@ type isolationEnv struct {
 
 func newIsolationEnv(t *testing.T) *isolationEnv {
 	t.Helper()
+	testenv.Need(t, testenv.Isolation)
 	if os.Geteuid() != 0 {
-		t.Skip("runner isolation needs root: glaux starts runners under other user ids (run as root, as CI does)")
+		skipOrFailIsolation(t, "runner isolation needs root: glaux starts runners under other user ids (run as root, as CI does)")
 	}
 	if _, err := runtime.LookupRunnerUser(isolationUser); err != nil {
 		skipOrFailIsolation(t, "no usable runner user: %v", err)

@@ -25,6 +25,9 @@ import (
 
 const protocolVersion = "5.3"
 
+// kernelQueue is how many execute requests may wait behind the running one.
+const kernelQueue = 256
+
 // jmsg is one Jupyter message.
 type jmsg struct {
 	Header       jheader         `json:"header"`
@@ -33,6 +36,8 @@ type jmsg struct {
 	Content      json.RawMessage `json:"content"`
 	Buffers      []any           `json:"buffers"`
 	Channel      string          `json:"channel"`
+
+	seq uint64 // order of receipt of an execute request
 }
 
 type jheader struct {
@@ -61,6 +66,12 @@ type kernel struct {
 	queue   chan *jmsg // execute requests, run in order
 	mu      sync.Mutex
 	current string // calculation of the cell being run
+
+	// recvMu orders numbering and queueing of execute requests against reading the count
+	// at a reply, so that an abort covers exactly the requests received before it.
+	recvMu   sync.Mutex
+	received uint64 // execute requests received so far
+	cut      uint64 // received when the last execute_reply of runQueue was sent (its goroutine only)
 }
 
 // channels upgrades to the kernel WebSocket; the kernel id is the session id.
@@ -75,7 +86,7 @@ func (h *NotebookHandler) channels(w http.ResponseWriter, r *http.Request, ns *a
 		return
 	}
 	conn.SetReadLimit(16 << 20)
-	k := &kernel{h: h, conn: conn, sid: ns.SessionID, session: athena.NewUUID(), queue: make(chan *jmsg, 256)}
+	k := &kernel{h: h, conn: conn, sid: ns.SessionID, session: athena.NewUUID(), queue: make(chan *jmsg, kernelQueue)}
 	h.log.Info("kernel channel opened", "session", k.sid)
 	err = k.serve(h.ctx)
 	status := websocket.CloseStatus(err)
@@ -117,10 +128,8 @@ func (k *kernel) serve(ctx context.Context) error {
 				k.reply(ctx, &m, "comm_info_reply", map[string]any{"status": "ok", "comms": map[string]any{}}, nil)
 			})
 		case "execute_request":
-			select {
-			case k.queue <- &m:
-			default:
-				k.reply(ctx, &m, "execute_reply", map[string]any{"status": "aborted"}, nil)
+			if !k.enqueue(&m) {
+				k.busy(ctx, &m, func() { k.reply(ctx, &m, "execute_reply", map[string]any{"status": "aborted"}, nil) })
 			}
 		case "interrupt_request":
 			k.interrupt(ctx)
@@ -145,27 +154,68 @@ func kernelInfo(sid string) map[string]any {
 	}
 }
 
-// runQueue runs execute requests in order. After a cell fails, the requests already
-// waiting are aborted (Jupyter's stop_on_error).
+// enqueue numbers an execute request and queues it; false when the queue is full.
+func (k *kernel) enqueue(m *jmsg) bool {
+	k.recvMu.Lock()
+	defer k.recvMu.Unlock()
+	k.received++
+	m.seq = k.received
+	select {
+	case k.queue <- m:
+		return true
+	default:
+		return false
+	}
+}
+
+// runQueue runs execute requests in order. After a cell fails, the requests received
+// before its reply are aborted (Jupyter's stop_on_error); one the client sent after
+// seeing the reply runs.
 func (k *kernel) runQueue(ctx context.Context) {
+	var next *jmsg
 	for {
-		select {
-		case <-ctx.Done():
-			return
-		case m := <-k.queue:
-			if k.execute(ctx, m) == "ok" {
-				continue
-			}
-			for drained := false; !drained; {
-				select {
-				case q := <-k.queue:
-					k.busy(ctx, q, func() { k.reply(ctx, q, "execute_reply", map[string]any{"status": "aborted"}, nil) })
-				default:
-					drained = true
-				}
+		if next == nil {
+			select {
+			case <-ctx.Done():
+				return
+			case next = <-k.queue:
 			}
 		}
+		m := next
+		next = nil
+		if k.execute(ctx, m) != "ok" {
+			next = k.abortQueued(ctx)
+		}
 	}
+}
+
+// abortQueued aborts the queued requests received before the last execute reply and
+// returns the first one received after it, if any is queued. Numbering and queueing
+// happen together under recvMu, so every request numbered up to k.cut is queued by now.
+func (k *kernel) abortQueued(ctx context.Context) *jmsg {
+	for {
+		select {
+		case q := <-k.queue:
+			if q.seq > k.cut {
+				return q
+			}
+			k.busy(ctx, q, func() { k.reply(ctx, q, "execute_reply", map[string]any{"status": "aborted"}, nil) })
+		default:
+			return nil
+		}
+	}
+}
+
+// executeReply sends the reply to a running cell, noting which requests came before it.
+func (k *kernel) executeReply(ctx context.Context, m *jmsg, content any, meta map[string]any) {
+	k.markCut()
+	k.reply(ctx, m, "execute_reply", content, meta)
+}
+
+func (k *kernel) markCut() {
+	k.recvMu.Lock()
+	k.cut = k.received
+	k.recvMu.Unlock()
 }
 
 // execute runs one cell as a calculation and relays what it outputs; it returns the
@@ -184,7 +234,7 @@ func (k *kernel) execute(ctx context.Context, m *jmsg) (status string) {
 	n := k.h.nextCount(k.sid, !req.Silent && (req.StoreHistory == nil || *req.StoreHistory))
 	k.send(ctx, "iopub", "execute_input", m, map[string]any{"code": req.Code, "execution_count": n}, nil)
 	if strings.TrimSpace(req.Code) == "" {
-		k.reply(ctx, m, "execute_reply", map[string]any{"status": "ok", "execution_count": n, "user_expressions": map[string]any{}, "payload": []any{}}, nil)
+		k.executeReply(ctx, m, map[string]any{"status": "ok", "execution_count": n, "user_expressions": map[string]any{}, "payload": []any{}}, nil)
 		return "ok"
 	}
 	started, err := k.h.svc.StartCalculationExecution(ctx, &wire.StartCalculationExecutionRequest{
@@ -206,6 +256,7 @@ func (k *kernel) execute(ctx context.Context, m *jmsg) (status string) {
 	meta := map[string]any{"calculation_id": id}
 	calc, sent := k.follow(ctx, m, id, meta)
 	if calc == nil {
+		k.markCut()
 		return "aborted" // the channel closed; the calculation goes on
 	}
 	state := *calc.Status.State
@@ -214,17 +265,17 @@ func (k *kernel) execute(ctx context.Context, m *jmsg) (status string) {
 		meta["stdout_s3_uri"], meta["stderr_s3_uri"], meta["result_s3_uri"] = *r.StdOutS3Uri, *r.StdErrorS3Uri, *r.ResultS3Uri
 	}
 	if state == wire.CalculationExecutionStateCanceled && calc.Result == nil {
-		k.reply(ctx, m, "execute_reply", map[string]any{"status": "aborted", "execution_count": n}, meta)
+		k.executeReply(ctx, m, map[string]any{"status": "aborted", "execution_count": n}, meta)
 		return "aborted" // stopped before it started
 	}
 	doc := k.relayResults(ctx, m, id, n, sent, meta)
 	if state == wire.CalculationExecutionStateCompleted {
-		k.reply(ctx, m, "execute_reply", map[string]any{"status": "ok", "execution_count": n, "user_expressions": map[string]any{}, "payload": []any{}}, meta)
+		k.executeReply(ctx, m, map[string]any{"status": "ok", "execution_count": n, "user_expressions": map[string]any{}, "payload": []any{}}, meta)
 		return "ok"
 	}
 	e := doc.Error
 	if e == nil {
-		e = &resultError{EName: "Error", EValue: strValue(calc.Status.StateChangeReason)}
+		e = &athena.ResultError{EName: "Error", EValue: strValue(calc.Status.StateChangeReason)}
 		if name, value, ok := strings.Cut(e.EValue, ": "); ok && !strings.Contains(name, " ") {
 			e.EName, e.EValue = name, value
 		}
@@ -239,7 +290,7 @@ func (k *kernel) fail(ctx context.Context, m *jmsg, n int, ename, evalue string,
 		tb = []string{}
 	}
 	k.send(ctx, "iopub", "error", m, map[string]any{"ename": ename, "evalue": evalue, "traceback": tb}, meta)
-	k.reply(ctx, m, "execute_reply", map[string]any{"status": "error", "execution_count": n, "ename": ename, "evalue": evalue, "traceback": tb}, meta)
+	k.executeReply(ctx, m, map[string]any{"status": "error", "execution_count": n, "ename": ename, "evalue": evalue, "traceback": tb}, meta)
 	return "error"
 }
 
@@ -266,7 +317,7 @@ func (k *kernel) follow(ctx context.Context, m *jmsg, id string, meta map[string
 		if state == wire.CalculationExecutionStateCompleted || state == wire.CalculationExecutionStateFailed || state == wire.CalculationExecutionStateCanceled {
 			return calc, sent
 		}
-		if out, _ := k.h.svc.CalculationOutput(ctx, id, "stdout.txt"); len(out) > sent {
+		if out, _ := k.h.svc.CalculationOutput(ctx, id, athena.StdoutFile); len(out) > sent {
 			if end := bytes.LastIndexByte(out, '\n') + 1; end > sent {
 				k.stream(ctx, m, "stdout", string(out[sent:end]), meta)
 				sent = end
@@ -298,34 +349,19 @@ func progressFraction(state, text string) float64 {
 	return -1
 }
 
-type resultError struct {
-	EName     string   `json:"ename"`
-	EValue    string   `json:"evalue"`
-	Traceback []string `json:"traceback"`
-}
-
-type resultDoc struct {
-	Outputs []struct {
-		OutputType string         `json:"output_type"`
-		Data       map[string]any `json:"data"`
-		Metadata   map[string]any `json:"metadata"`
-	} `json:"outputs"`
-	Error *resultError `json:"error"`
-}
-
 // relayResults sends the rest of stdout, stderr (less the traceback, which the error
 // message carries) and the display outputs of a finished calculation.
-func (k *kernel) relayResults(ctx context.Context, m *jmsg, id string, n, sent int, meta map[string]any) resultDoc {
-	var doc resultDoc
-	if b, err := k.h.svc.CalculationOutput(ctx, id, "result.json"); err == nil && len(b) > 0 {
+func (k *kernel) relayResults(ctx context.Context, m *jmsg, id string, n, sent int, meta map[string]any) athena.ResultDocument {
+	var doc athena.ResultDocument
+	if b, err := k.h.svc.CalculationOutput(ctx, id, athena.ResultFile); err == nil && len(b) > 0 {
 		if err := json.Unmarshal(b, &doc); err != nil {
 			k.h.log.Warn("kernel: result document unreadable", "calculation", id, "err", err)
 		}
 	}
-	if out, _ := k.h.svc.CalculationOutput(ctx, id, "stdout.txt"); len(out) > sent {
+	if out, _ := k.h.svc.CalculationOutput(ctx, id, athena.StdoutFile); len(out) > sent {
 		k.stream(ctx, m, "stdout", string(out[sent:]), meta)
 	}
-	if errText, _ := k.h.svc.CalculationOutput(ctx, id, "stderr.txt"); len(errText) > 0 {
+	if errText, _ := k.h.svc.CalculationOutput(ctx, id, athena.StderrFile); len(errText) > 0 {
 		s := string(errText)
 		if doc.Error != nil && len(doc.Error.Traceback) > 0 {
 			s = strings.TrimSuffix(s, strings.Join(doc.Error.Traceback, "\n")+"\n")

@@ -1,12 +1,13 @@
 package athena
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"glaux/internal/wire"
@@ -152,24 +153,32 @@ func (s *Service) dispatch(ctx context.Context, ls *liveSession) {
 	}
 }
 
-// finishCalculation records a runner's "done": uploads the three result objects and sets the
-// final state. Called with ls.mu held.
-func (s *Service) finishCalculation(ctx context.Context, ls *liveSession, ev RunnerEvent) {
+// storeResults uploads a finished calculation's three result objects from its scratch
+// directory. Called without ls.mu.
+func (s *Service) storeResults(ctx context.Context, sessionID, id string) error {
+	calc, err := s.getCalculation(ctx, id)
+	if err != nil {
+		return err
+	}
+	return s.uploadResults(ctx, calc, s.calculationDir(sessionID, id))
+}
+
+// finishCalculation records a runner's "done" once its results are stored (uploadErr says
+// how that went): the final state, and the scratch files gone. Called with ls.mu held.
+func (s *Service) finishCalculation(ctx context.Context, ls *liveSession, ev RunnerEvent, uploadErr error) {
 	id := ev.CalculationID
 	if ls.running == id {
 		ls.running = ""
 	}
 	canceled := ls.canceling[id]
 	delete(ls.canceling, id)
-	calc, err := s.getCalculation(ctx, id)
-	if err != nil {
+	if _, err := s.getCalculation(ctx, id); err != nil {
 		s.log.Error("finished calculation is unknown", "session", ls.id, "calculation", id, "err", err)
 		return
 	}
 	dir := s.calculationDir(ls.id, id)
-	uploadErr := s.uploadResults(ctx, calc, dir)
 	s.updateCalculation(ctx, id, func(c *Calculation) {
-		c.StdOutURI, c.StdErrURI, c.ResultURI, c.ResultType = c.WorkingDirectory+"stdout.txt", c.WorkingDirectory+"stderr.txt", c.WorkingDirectory+"result.json", ResultType
+		c.StdOutURI, c.StdErrURI, c.ResultURI, c.ResultType = c.WorkingDirectory+StdoutFile, c.WorkingDirectory+StderrFile, c.WorkingDirectory+ResultFile, ResultType
 		switch {
 		case uploadErr != nil:
 			s.endCalculation(c, wire.CalculationExecutionStateFailed, "The calculation's results could not be written: "+uploadErr.Error())
@@ -205,14 +214,14 @@ func exceptionReason(name, value string) string {
 // uploadResults writes stdout, stderr and the result document; each exists afterwards even
 // when the runner wrote nothing (clients download stderr unconditionally on failure).
 func (s *Service) uploadResults(ctx context.Context, c *Calculation, dir string) error {
-	for _, name := range []string{"stdout.txt", "stderr.txt", "result.json"} {
+	for _, name := range ResultFiles {
 		f, err := os.Open(filepath.Join(dir, name))
 		if errors.Is(err, os.ErrNotExist) {
-			body := ""
-			if name == "result.json" {
-				body = fmt.Sprintf(`{"version":1,"calculation_id":%q,"outputs":[]}`, c.ID)
+			var body []byte
+			if name == ResultFile {
+				body, _ = json.Marshal(ResultDocument{Version: 1, CalculationID: c.ID, Outputs: []ResultOutput{}})
 			}
-			err = s.objects.Put(ctx, c.WorkingDirectory+name, strings.NewReader(body))
+			err = s.objects.Put(ctx, c.WorkingDirectory+name, bytes.NewReader(body))
 		} else if err == nil {
 			err = s.objects.Put(ctx, c.WorkingDirectory+name, f)
 			f.Close()
@@ -417,13 +426,18 @@ func (s *Service) interruptUntilDone(ls *liveSession, id string) {
 				return
 			case <-time.After(2 * time.Second):
 			}
+			// Checked and sent under ls.mu: the next calculation is handed to the runner
+			// under it too, so this SIGINT can never land on that one (the runner keeps a
+			// SIGINT that comes while a calculation starts).
 			ls.mu.Lock()
 			still := ls.running == id
+			if still {
+				r.Interrupt()
+			}
 			ls.mu.Unlock()
 			if !still {
 				return
 			}
-			r.Interrupt()
 		}
 	}()
 }
@@ -431,5 +445,34 @@ func (s *Service) interruptUntilDone(ls *liveSession, id string) {
 // calculationDir is where a calculation's runner writes stdout.txt, stderr.txt and
 // result.json before they are uploaded.
 func (s *Service) calculationDir(sessionID, calculationID string) string {
-	return filepath.Join(s.cfg.ScratchDir, "sessions", sessionID, "calculations", calculationID)
+	return filepath.Join(s.sessionScratch(sessionID), "calculations", calculationID)
+}
+
+// sessionScratch is a session's scratch directory, removed when the session ends.
+func (s *Service) sessionScratch(sessionID string) string {
+	return filepath.Join(s.cfg.ScratchDir, "sessions", sessionID)
+}
+
+// poolScratch is a pooled runner's scratch directory (its Spark's local dir), removed when
+// the runner ends: in the pool, or as the runner of the session that took it.
+func (s *Service) poolScratch(runnerID string) string {
+	return filepath.Join(s.cfg.ScratchDir, "pool", runnerID)
+}
+
+// removeScratch removes a scratch directory whose runner is gone; with keepLog, all but
+// the runner's log (runner.log), kept to tell why a session failed.
+func (s *Service) removeScratch(dir string, keepLog bool) {
+	var err error
+	if !keepLog {
+		err = os.RemoveAll(dir)
+	} else if entries, rerr := os.ReadDir(dir); rerr == nil {
+		for _, e := range entries {
+			if e.Name() != "runner.log" {
+				err = errors.Join(err, os.RemoveAll(filepath.Join(dir, e.Name())))
+			}
+		}
+	}
+	if err != nil {
+		s.log.Warn("removing scratch directory", "dir", dir, "err", err)
+	}
 }

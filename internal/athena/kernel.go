@@ -84,7 +84,7 @@ func (s *Service) RunningCalculation(sessionID string) string {
 // result.json): from the object store once the calculation has its results, else what the
 // runner has written so far into its scratch directory (empty when nothing yet).
 func (s *Service) CalculationOutput(ctx context.Context, calculationID, name string) ([]byte, error) {
-	if name != "stdout.txt" && name != "stderr.txt" && name != "result.json" {
+	if !isResultFile(name) {
 		return nil, invalid("%s is not an output of a calculation.", name)
 	}
 	c, err := s.getCalculation(ctx, calculationID)

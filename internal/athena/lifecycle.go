@@ -5,7 +5,6 @@ package athena
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"time"
 
 	"glaux/internal/wire"
@@ -22,7 +21,7 @@ func (s *Service) launch(sess *Session) (bound <-chan struct{}) {
 	s.mu.Lock()
 	s.live[sess.ID] = ls
 	s.mu.Unlock()
-	scratch := filepath.Join(s.cfg.ScratchDir, "sessions", sess.ID)
+	scratch := s.sessionScratch(sess.ID)
 	ls.spec = RunnerSpec{
 		SessionID: sess.ID, WorkGroup: sess.WorkGroup, EngineVersion: sess.EngineVersion,
 		SparkConf: s.sparkConf(sess, scratch), ScratchDir: scratch,
@@ -56,9 +55,16 @@ func (s *Service) startCold(ls *liveSession) {
 
 // onEvent applies one runner event. Events of a runner arrive in order from one goroutine.
 func (s *Service) onEvent(ls *liveSession, ev RunnerEvent) {
+	ctx := context.Background()
+	var uploadErr error
+	if ev.Type == EventDone {
+		// Stored before anything changes, and outside ls.mu: a slow object store must hold
+		// up neither the session's API calls nor the health checks of every session. The
+		// calculation stays RUNNING meanwhile; its later events wait on this goroutine.
+		uploadErr = s.storeResults(ctx, ls.id, ev.CalculationID)
+	}
 	ls.mu.Lock()
 	defer ls.mu.Unlock()
-	ctx := context.Background()
 	switch ev.Type {
 	case EventReady:
 		ls.ready = true
@@ -86,7 +92,7 @@ func (s *Service) onEvent(ls *liveSession, ev RunnerEvent) {
 	case EventBound:
 		s.onBound(ls, ev)
 	case EventDone:
-		s.finishCalculation(ctx, ls, ev)
+		s.finishCalculation(ctx, ls, ev, uploadErr)
 		s.dispatch(ctx, ls)
 	case EventExited:
 		state, reason := wire.SessionStateFailed, "The Spark driver exited: "+ev.Reason
@@ -127,6 +133,12 @@ func (s *Service) finishSession(ls *liveSession, state, reason string) {
 		sess.DpuMillis = dpuMillis(sess.DPUs, sess.StartTime, sess.EndTime)
 	})
 	s.log.Info("session ended", "session", ls.id, "state", state, "reason", reason)
+	// Its runner is gone: so go its files, but for the log of a failed one.
+	failed := state == wire.SessionStateFailed
+	s.removeScratch(s.sessionScratch(ls.id), failed)
+	if ls.warmScratch != "" {
+		s.removeScratch(ls.warmScratch, failed)
+	}
 	s.mu.Lock()
 	delete(s.live, ls.id)
 	s.mu.Unlock()

@@ -258,6 +258,22 @@ func (tx *memTx) PutSession(s *Session) error {
 	return nil
 }
 
+func (tx *memTx) DeleteSession(id string) error {
+	if err := tx.write(); err != nil {
+		return err
+	}
+	if _, ok := tx.st.sessions[id]; !ok {
+		return ErrNotFound
+	}
+	delete(tx.st.sessions, id)
+	for cid, c := range tx.st.calcs {
+		if c.SessionID == id {
+			delete(tx.st.calcs, cid)
+		}
+	}
+	return nil
+}
+
 func (tx *memTx) ListSessions(q SessionQuery) ([]*Session, error) {
 	var out []*Session
 	for _, s := range tx.st.sessions {

@@ -3,7 +3,6 @@ package athena
 import (
 	"context"
 	"maps"
-	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -92,6 +91,7 @@ func (s *Service) deliver(w *warmRunner, ev RunnerEvent) {
 		if ev.Unexpected {
 			s.log.Warn("warm runner exited", "runner", w.id, "reason", ev.Reason)
 		}
+		s.removeScratch(s.poolScratch(w.id), ev.Unexpected)
 		s.fillPool()
 	}
 }
@@ -99,7 +99,7 @@ func (s *Service) deliver(w *warmRunner, ev RunnerEvent) {
 // poolBaseSession is the session configuration pooled runners are started with.
 func (s *Service) poolBaseConf(id string) map[string]string {
 	sess := &Session{ID: id}
-	return s.baseSparkConf(sess, filepath.Join(s.cfg.ScratchDir, "pool", id))
+	return s.baseSparkConf(sess, s.poolScratch(id))
 }
 
 // fillPool starts runners until the pool is full or the caps leave no room.
@@ -156,11 +156,14 @@ func (s *Service) roomFor(n int) bool {
 func (s *Service) startWarm() {
 	id := "warm-" + s.newID()
 	w := &warmRunner{id: id, conf: s.poolBaseConf(id)}
-	spec := RunnerSpec{SessionID: id, EngineVersion: sparkEngineVersion, SparkConf: w.conf, ScratchDir: filepath.Join(s.cfg.ScratchDir, "pool", id), Env: localSparkEnv(w.conf)}
-	w.mu.Lock() // events wait until the runner is known
+	spec := RunnerSpec{SessionID: id, EngineVersion: sparkEngineVersion, SparkConf: w.conf, ScratchDir: s.poolScratch(id), Env: localSparkEnv(w.conf)}
+	// Events wait until the runner is listed: an exit reported before that would find
+	// nothing to remove, and the dead runner would be listed for good. (pool.mu inside w.mu
+	// is safe here only because nobody holding pool.mu can reach an unlisted w.)
+	w.mu.Lock()
+	defer w.mu.Unlock()
 	r, err := s.runtime.Start(context.Background(), spec, func(ev RunnerEvent) { s.deliver(w, ev) })
 	w.runner = r
-	w.mu.Unlock()
 	s.pool.mu.Lock()
 	defer s.pool.mu.Unlock()
 	s.pool.starting--
@@ -219,6 +222,7 @@ func (s *Service) stopWarm(w *warmRunner) {
 		if err := w.runner.Terminate(ctx); err != nil {
 			s.log.Warn("stopping warm runner", "runner", w.id, "err", err)
 		}
+		s.removeScratch(s.poolScratch(w.id), false)
 	}()
 }
 
@@ -289,10 +293,10 @@ func (s *Service) bindWarm(ls *liveSession, sess *Session, base map[string]strin
 	if w == nil {
 		return false
 	}
-	ls.runner, ls.warm = w.runner, w
+	ls.runner, ls.warm, ls.warmScratch = w.runner, w, s.poolScratch(w.id)
 	if err := w.runner.Bind(sess.ID, sess.WorkGroup, sess.EngineVersion, sess.EngineConfiguration.SparkProperties); err != nil {
 		s.log.Warn("binding warm runner", "session", sess.ID, "runner", w.id, "err", err)
-		ls.runner, ls.warm = nil, nil
+		ls.runner, ls.warm, ls.warmScratch = nil, nil, ""
 		s.stopWarm(w)
 		return false
 	}
@@ -320,7 +324,7 @@ func (s *Service) onBound(ls *liveSession, ev RunnerEvent) {
 	}
 	s.log.Info("warm runner refused the session's properties; starting cold", "session", ls.id, "reason", ev.Reason)
 	w := ls.warm
-	ls.runner, ls.warm = nil, nil
+	ls.runner, ls.warm, ls.warmScratch = nil, nil, ""
 	s.stopWarm(w)
 	s.startCold(ls)
 }

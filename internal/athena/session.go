@@ -55,6 +55,7 @@ type liveSession struct {
 	done        chan struct{}  // closed when the runner has exited and the session is final
 	spec        RunnerSpec     // how to start its runner cold
 	warm        *warmRunner    // the pooled runner it took, until bound
+	warmScratch string         // that runner's scratch directory, removed with the session's
 	bound       chan struct{}  // closed when a warm runner confirmed (or refused) the session
 	degraded    bool           // the runner stopped answering pings
 	pinged      time.Time      // when the last ping was sent

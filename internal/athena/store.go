@@ -34,7 +34,8 @@ type Tx interface {
 	CountNotebooks(workGroup string) (int, error)
 
 	GetSession(id string) (*Session, error)
-	PutSession(s *Session) error // insert or replace
+	PutSession(s *Session) error   // insert or replace
+	DeleteSession(id string) error // with its calculations
 	// ListSessions returns sessions newest first (by StartTime, then ID) before the cursor.
 	ListSessions(q SessionQuery) ([]*Session, error)
 

@@ -219,6 +219,21 @@ func (s *Service) DeleteWorkGroup(ctx context.Context, in *wire.DeleteWorkGroupI
 				}
 			}
 		}
+		// Its ended sessions go with it: their calculations and tags.
+		for {
+			ended, err := tx.ListSessions(SessionQuery{WorkGroup: name, Limit: 100})
+			if err != nil {
+				return err
+			}
+			if len(ended) == 0 {
+				break
+			}
+			for _, sess := range ended {
+				if err := errors.Join(tx.DeleteTags(s.sessionARN(name, sess.ID)), tx.DeleteSession(sess.ID)); err != nil {
+					return err
+				}
+			}
+		}
 		if err := tx.DeleteTags(s.workGroupARN(name)); err != nil {
 			return err
 		}

@@ -15,16 +15,21 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"glaux/internal/testenv"
 )
 
 // versitygw finds the S3-compatible server the S3 tests run against (scripts/cluster-deps.sh
-// builds it); the tests are skipped without it.
+// builds it); without it they fail, unless GLAUX_SKIP=s3.
 func versitygw(t testing.TB) string {
+	testenv.Need(t, testenv.S3)
 	if p := os.Getenv("GLAUX_VERSITYGW"); p != "" {
 		return p
 	}
 	cache := os.Getenv("GLAUX_CACHE_DIR")
-	if cache == "" {
+	if cache == "" && os.Geteuid() == 0 {
+		cache = "/var/cache/glaux" // as scripts/cluster-deps.sh
+	} else if cache == "" {
 		home, _ := os.UserHomeDir()
 		cache = filepath.Join(home, ".cache", "glaux")
 	}
@@ -34,7 +39,7 @@ func versitygw(t testing.TB) string {
 	if p, err := exec.LookPath("versitygw"); err == nil {
 		return p
 	}
-	t.Skip("versitygw not found (run scripts/cluster-deps.sh, or set GLAUX_VERSITYGW)")
+	testenv.Missing(t, testenv.S3, "versitygw not found (run scripts/cluster-deps.sh, or set GLAUX_VERSITYGW)")
 	return ""
 }
 

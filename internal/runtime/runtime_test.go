@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"os"
@@ -14,10 +15,12 @@ import (
 	"time"
 
 	"glaux/internal/athena"
+	"glaux/internal/testenv"
 )
 
-// These tests drive the real runner (python/glaux_runner) in fake-Spark mode, except
-// TestRealSpark, which needs GLAUX_SPARK_TESTS=1 and Java.
+// These tests drive the real runner (python/glaux_runner) in fake-Spark mode, except the
+// TestRealSpark ones, which start a real driver: they need Java (GLAUX_SKIP=spark leaves
+// them out).
 
 // moduleRoot walks up from the package directory to go.mod.
 func moduleRoot(t *testing.T) string {
@@ -41,6 +44,7 @@ func moduleRoot(t *testing.T) string {
 // findPython picks the runner's interpreter: $GLAUX_PYTHON, scripts/pyenv.sh, or the probe venv.
 func findPython(t *testing.T) string {
 	t.Helper()
+	testenv.Need(t, testenv.Python)
 	if p := os.Getenv("GLAUX_PYTHON"); p != "" {
 		return p
 	}
@@ -57,7 +61,7 @@ func findPython(t *testing.T) string {
 	if p := "/tmp/probe-venv/bin/python"; fileExists(p) {
 		return p
 	}
-	t.Skip("no Python for the runner: set GLAUX_PYTHON, or provide scripts/pyenv.sh or /tmp/probe-venv")
+	testenv.Missing(t, testenv.Python, "no Python for the runner: set GLAUX_PYTHON, or provide scripts/pyenv.sh or /tmp/probe-venv")
 	return ""
 }
 
@@ -69,7 +73,7 @@ func runnerPath(t *testing.T) string {
 		dir = filepath.Join(moduleRoot(t), "python")
 	}
 	if !fileExists(filepath.Join(dir, "glaux_runner", "__main__.py")) {
-		t.Skipf("no runner at %s/glaux_runner", dir)
+		t.Fatalf("no runner at %s/glaux_runner", dir)
 	}
 	return dir
 }
@@ -203,6 +207,19 @@ func readFile(t *testing.T, path string) string {
 	return string(b)
 }
 
+// resultDocument reads a calculation's result.json as athena.ResultDocument defines it: a
+// field the runner writes that the definition lacks fails the test.
+func resultDocument(t *testing.T, dir string) athena.ResultDocument {
+	t.Helper()
+	dec := json.NewDecoder(strings.NewReader(readFile(t, filepath.Join(dir, athena.ResultFile))))
+	dec.DisallowUnknownFields()
+	var doc athena.ResultDocument
+	if err := dec.Decode(&doc); err != nil {
+		t.Fatalf("result.json: %v", err)
+	}
+	return doc
+}
+
 func TestExecute(t *testing.T) {
 	r, ev, scratch := startRunner(t, fakeConfig(t), nil)
 	ev.wait(t, 20*time.Second, typeIs(athena.EventReady))
@@ -210,7 +227,7 @@ func TestExecute(t *testing.T) {
 		t.Fatalf("scratch dir: %v, %v; want mode 0700", fi, err)
 	}
 
-	done, dir := run(t, r, ev, scratch, "calc-ok", "print(6*7)", 10*time.Second)
+	done, dir := run(t, r, ev, scratch, "calc-ok", "print(6*7)\n6*7", 10*time.Second)
 	if done.Status != "ok" {
 		t.Fatalf("done = %+v; want status ok", done)
 	}
@@ -220,18 +237,24 @@ func TestExecute(t *testing.T) {
 	if out := readFile(t, filepath.Join(dir, "stdout.txt")); !strings.Contains(out, "42") {
 		t.Fatalf("stdout.txt = %q; want 42", out)
 	}
-	for _, f := range []string{"stderr.txt", "result.json"} {
-		if !fileExists(filepath.Join(dir, f)) {
-			t.Errorf("%s missing", f)
-		}
+	if !fileExists(filepath.Join(dir, athena.StderrFile)) {
+		t.Errorf("%s missing", athena.StderrFile)
+	}
+	if doc := resultDocument(t, dir); len(doc.Outputs) != 1 || doc.Outputs[0].ExecutionCount == 0 || doc.Outputs[0].Data["text/plain"] != "42" {
+		t.Errorf("result.json = %+v; want the execute_result 42", doc)
 	}
 
-	done, dir = run(t, r, ev, scratch, "calc-err", "1/0", 10*time.Second)
+	done, dir = run(t, r, ev, scratch, "calc-err", "from IPython.display import display\ndisplay('shown')\n1/0", 10*time.Second)
 	if done.Status != "error" || done.EName != "ZeroDivisionError" {
 		t.Fatalf("done = %+v; want error ZeroDivisionError", done)
 	}
 	if errText := readFile(t, filepath.Join(dir, "stderr.txt")); !strings.Contains(errText, "ZeroDivisionError") {
 		t.Fatalf("stderr.txt = %q; want the exception", errText)
+	}
+	if doc := resultDocument(t, dir); doc.Version != 1 || doc.CalculationID != "calc-err" || doc.Status != "error" ||
+		doc.Error == nil || doc.Error.EName != "ZeroDivisionError" || len(doc.Error.Traceback) == 0 ||
+		len(doc.Outputs) != 1 || doc.Outputs[0].OutputType != "display_data" {
+		t.Fatalf("result.json = %+v; want version 1 with the display output and the error", doc)
 	}
 
 	// Fake Spark has no UI, but the driver (the runner) is real.
@@ -456,11 +479,18 @@ func assertExitedOnceLast(t *testing.T, ev *events) {
 	}
 }
 
-// TestRealSpark starts a real local[1] driver (about 10 s): GLAUX_SPARK_TESTS=1.
-func TestRealSpark(t *testing.T) {
-	if os.Getenv("GLAUX_SPARK_TESTS") != "1" {
-		t.Skip("set GLAUX_SPARK_TESTS=1 to start a real Spark driver")
+// needSpark is for the tests that start a real Spark driver: they need Java.
+func needSpark(t *testing.T) {
+	t.Helper()
+	testenv.Need(t, testenv.Spark)
+	if _, err := exec.LookPath("java"); err != nil && os.Getenv("JAVA_HOME") == "" {
+		testenv.Missing(t, testenv.Spark, "java is not installed (nor JAVA_HOME set): a real Spark driver needs it")
 	}
+}
+
+// TestRealSpark starts a real local[1] driver (about 10 s).
+func TestRealSpark(t *testing.T) {
+	needSpark(t)
 	cfg := fakeConfig(t)
 	cfg.Env = nil
 	cfg.StartTimeout = 2 * time.Minute
@@ -511,9 +541,7 @@ func TestRealSpark(t *testing.T) {
 
 // A Spark that cannot start ends the session with the runner's "ExceptionType: message".
 func TestRealSparkStartFailure(t *testing.T) {
-	if os.Getenv("GLAUX_SPARK_TESTS") != "1" {
-		t.Skip("set GLAUX_SPARK_TESTS=1 to start a real Spark driver")
-	}
+	needSpark(t)
 	cfg := fakeConfig(t)
 	cfg.Env = nil
 	cfg.StartTimeout = 2 * time.Minute
@@ -527,9 +555,7 @@ func TestRealSparkStartFailure(t *testing.T) {
 
 // A runner that dies takes its JVM with it, and the session learns at once.
 func TestRealSparkRunnerKilled(t *testing.T) {
-	if os.Getenv("GLAUX_SPARK_TESTS") != "1" {
-		t.Skip("set GLAUX_SPARK_TESTS=1 to start a real Spark driver")
-	}
+	needSpark(t)
 	cfg := fakeConfig(t)
 	cfg.Env = nil
 	cfg.StartTimeout = 2 * time.Minute

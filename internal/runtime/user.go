@@ -44,9 +44,6 @@ import (
 	"glaux/internal/athena"
 )
 
-// outputFiles are the files a runner writes per calculation (docs/runner-protocol.md).
-var outputFiles = []string{"stdout.txt", "stderr.txt", "result.json"}
-
 // RunnerUser is the OS user runners run as, and the host ids they are given.
 type RunnerUser struct {
 	Name     string
@@ -449,7 +446,7 @@ func (id *identity) prepareCalc(dir string) error {
 		}
 		id.shared = append(id.shared, p)
 	}
-	for _, name := range outputFiles {
+	for _, name := range athena.ResultFiles {
 		p := filepath.Join(dir, name)
 		f, err := os.OpenFile(p, os.O_CREATE|os.O_EXCL|os.O_WRONLY|syscall.O_NOFOLLOW, 0o660)
 		if err != nil {

@@ -205,6 +205,7 @@ func TestNotFound(t *testing.T) {
 		{"GetIdempotency", func(tx athena.Tx) error { _, err := tx.GetIdempotency("op", "nope"); return err }},
 		{"DeleteWorkGroup", func(tx athena.Tx) error { return tx.DeleteWorkGroup("nope") }},
 		{"DeleteNotebook", func(tx athena.Tx) error { return tx.DeleteNotebook("nope") }},
+		{"DeleteSession", func(tx athena.Tx) error { return tx.DeleteSession("nope") }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := db.Update(context.Background(), tc.fn)
@@ -287,6 +288,32 @@ func TestWorkGroups(t *testing.T) {
 			t.Errorf("after delete: %d workgroups", len(all))
 		}
 		return err
+	})
+}
+
+func TestDeleteSessionWithItsCalculations(t *testing.T) {
+	db, _ := openTest(t)
+	update(t, db, func(tx athena.Tx) error {
+		return errors.Join(
+			tx.PutSession(&athena.Session{ID: "s", WorkGroup: "wg"}),
+			tx.PutSession(&athena.Session{ID: "other", WorkGroup: "wg"}),
+			tx.PutCalculation(&athena.Calculation{ID: "c1", SessionID: "s"}),
+			tx.PutCalculation(&athena.Calculation{ID: "c2", SessionID: "s"}),
+			tx.PutCalculation(&athena.Calculation{ID: "kept", SessionID: "other"}),
+		)
+	})
+	update(t, db, func(tx athena.Tx) error { return tx.DeleteSession("s") })
+	view(t, db, func(tx athena.Tx) error {
+		for _, id := range []string{"c1", "c2"} {
+			if _, err := tx.GetCalculation(id); !errors.Is(err, athena.ErrNotFound) {
+				t.Errorf("calculation %s: %v, want ErrNotFound", id, err)
+			}
+		}
+		if _, err := tx.GetSession("s"); !errors.Is(err, athena.ErrNotFound) {
+			t.Errorf("session: %v, want ErrNotFound", err)
+		}
+		_, err := tx.GetCalculation("kept")
+		return errors.Join(err, func() error { _, err := tx.GetSession("other"); return err }())
 	})
 }
 

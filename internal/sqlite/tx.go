@@ -236,6 +236,13 @@ func (t *tx) GetSession(id string) (*athena.Session, error) {
 	return rec.decode(), nil
 }
 
+func (t *tx) DeleteSession(id string) error {
+	if _, err := t.exec("DELETE FROM calculations WHERE session_id = ?", id); err != nil {
+		return fmt.Errorf("sqlite: delete calculations of session %q: %w", id, err)
+	}
+	return t.delete("session", id, "DELETE FROM sessions WHERE id = ?", id)
+}
+
 func (t *tx) PutSession(s *athena.Session) error {
 	data, err := marshal(encodeSession(s))
 	if err != nil {

@@ -94,6 +94,7 @@ class Runner:
 
     def execute(self, command):
         calculation_id = command["id"]
+        self.interrupter.starting(calculation_id)  # a SIGINT upon `started` is not lost
         self.channel.send("started", id=calculation_id)
         try:
             # Job groups are thread-local: set it on the thread that runs the code.

@@ -2,6 +2,7 @@
 milliseconds without Java or a PySpark import. They mirror the real API where tests touch it."""
 
 import os
+import time
 
 
 _STATIC = {"spark.sql.warehouse.dir", "spark.sql.filesourceTableRelationCacheSize"}
@@ -48,6 +49,9 @@ class SparkContext:
         return self._conf
 
     def setJobGroup(self, groupId, description, interruptOnCancel=False):
+        # GLAUX_FAKE_SPARK_CALL_DELAY: seconds a py4j round trip takes, so tests can widen
+        # the gap between `started` and the code's start.
+        time.sleep(float(os.environ.get("GLAUX_FAKE_SPARK_CALL_DELAY") or 0))
         self._local["spark.jobGroup.id"] = groupId
         self._local["spark.job.description"] = description
 

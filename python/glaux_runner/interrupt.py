@@ -35,21 +35,31 @@ class Interrupter:
     def __init__(self, cancel):
         self._cancel_jobs = cancel
         self._calculation = None  # set only while user code may run
+        self._starting = None  # a calculation announced (`started`) whose code has not begun
+        self._pending = False  # SIGINT came while it was starting
         self._closing = False
         self._deferred = False  # a KeyboardInterrupt waits for a py4j call to return
         # Replaces the handler SparkContext installs (which cancels every job, running or not).
         signal.signal(signal.SIGINT, self._on_sigint)
+
+    def starting(self, calculation_id):
+        """Called before the calculation is announced as started: a SIGINT from then on is
+        kept and interrupts the code as soon as it begins, so none is lost."""
+        self._pending = False
+        self._starting = calculation_id
 
     @contextlib.contextmanager
     def calculation(self, calculation_id):
         """Lets SIGINT interrupt the code run inside the block."""
         self._calculation = calculation_id
         try:
-            if self._closing:
+            if self._closing or self._pending:
                 raise KeyboardInterrupt
             yield
         finally:
             self._calculation = None
+            self._starting = None
+            self._pending = False
             self._stop_deferring()
 
     def close(self):
@@ -64,6 +74,9 @@ class Interrupter:
     def _on_sigint(self, signum, frame):
         calculation_id = self._calculation
         if calculation_id is None:
+            if self._starting is not None and not self._pending:
+                self._pending = True  # raised when the code begins
+                start_thread(self._cancel_jobs, self._starting, name="glaux-cancel")
             return
         if self._deferred:  # a second SIGINT, or the held-back one waited long enough
             self._stop_deferring()

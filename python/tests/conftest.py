@@ -8,6 +8,7 @@ import queue
 import subprocess
 import sys
 import threading
+import time
 import uuid
 
 import pytest
@@ -130,6 +131,16 @@ class Calculation:
         self.dir = dir
         self.code = code
         self.done = None
+
+    def wait_stdout(self, text, timeout=10):
+        """Waits until the calculation's stdout holds text (what its code flushed)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            path = self.dir / "stdout.txt"
+            if path.exists() and text in path.read_text(encoding="utf-8"):
+                return
+            time.sleep(0.01)
+        raise AssertionError(f"stdout of {self.id} never held {text!r}")
 
     @property
     def stdout(self):

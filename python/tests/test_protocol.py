@@ -130,8 +130,8 @@ def test_matplotlib_figure_is_an_image(runner, before, after):
 
 def test_interrupt_aborts_and_the_session_goes_on(runner):
     runner.run("survivor = 'still here'")
-    calculation = runner.start("while True: pass")
-    time.sleep(0.3)
+    calculation = runner.start("print('looping', flush=True)\nwhile True: pass")
+    calculation.wait_stdout("looping\n")  # the code runs: the signal interrupts it, not its start
     runner.proc.send_signal(signal.SIGINT)
     done = runner.wait_for("done")
     assert done == {"type": "done", "id": calculation.id, "status": "aborted", "ename": "KeyboardInterrupt", "evalue": ""}
@@ -139,6 +139,21 @@ def test_interrupt_aborts_and_the_session_goes_on(runner):
     assert calculation.result["error"]["ename"] == "KeyboardInterrupt"
     after = runner.run("print(survivor, sc.cancelled_groups[-1])")
     assert after.stdout == f"still here {calculation.id}\n"
+
+
+def test_sigint_upon_started_interrupts_the_calculation(start_runner):
+    # Each py4j call takes 0.5 s here, so the signal lands before the code begins; before the
+    # handler knew the starting calculation, it was dropped and the loop ran forever.
+    runner = start_runner(env={"GLAUX_FAKE_SPARK_CALL_DELAY": "0.5"})
+    runner.wait_for("ready")
+    calculation = runner.start("while True: pass")
+    runner.proc.send_signal(signal.SIGINT)
+    done = runner.wait_for("done", timeout=5)
+    assert (done["id"], done["status"], done["ename"]) == (calculation.id, "aborted", "KeyboardInterrupt")
+    assert calculation.result["error"]["ename"] == "KeyboardInterrupt"
+    assert runner.run("print(sc.cancelled_groups)").stdout == f"['{calculation.id}']\n"
+    # The kept interrupt was for that calculation only.
+    assert runner.run("print('next')").done["status"] == "ok"
 
 
 def test_sigint_while_idle_is_ignored(runner):
