@@ -256,16 +256,25 @@ func (s *Server) Port() int { return s.port }
 func (s *Server) Stop() {
 	s.mu.Lock()
 	s.stopped = true
-	cmd, exited := s.cmd, s.exited
 	s.mu.Unlock()
-	cmd.Process.Signal(interrupt)
-	select {
-	case <-exited:
-	case <-time.After(10 * time.Second):
-		cmd.Process.Kill()
-		<-exited
+	for {
+		// A restart in progress may start one more process: end each until supervision is over.
+		s.mu.Lock()
+		cmd, exited := s.cmd, s.exited
+		s.mu.Unlock()
+		cmd.Process.Signal(interrupt)
+		select {
+		case <-exited:
+		case <-time.After(10 * time.Second):
+			cmd.Process.Kill()
+			<-exited
+		}
+		select {
+		case <-s.done:
+			return
+		case <-time.After(100 * time.Millisecond):
+		}
 	}
-	<-s.done
 }
 
 // SparkConf is what a session needs to use this server as its Hive metastore's database.
