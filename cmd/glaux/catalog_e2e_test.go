@@ -4,15 +4,20 @@ import (
 	"context"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/athena"
 	"github.com/aws/aws-sdk-go-v2/service/athena/types"
+
+	"glaux/internal/catalog"
 )
 
 // catalogConfig is a server with the embedded shared catalog (docs/catalog.md), its jars
@@ -122,5 +127,78 @@ func TestCatalogMissingJars(t *testing.T) {
 	err := serve(context.Background(), cfg, nil)
 	if err == nil || !strings.Contains(err.Error(), "scripts/cluster-deps.sh catalog") || !strings.Contains(err.Error(), "--catalog memory") {
 		t.Fatalf("serve without the catalog jars: %v", err)
+	}
+}
+
+// startHiveMetastore runs Hive's standalone metastore from pyspark's own jars (embedded Derby
+// in dir) until the test ends, and returns its thrift URI.
+func startHiveMetastore(t *testing.T, dir string) string {
+	t.Helper()
+	pj, err := catalog.PySparkJars(context.Background(), testPython(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	java := "java"
+	if h := os.Getenv("JAVA_HOME"); h != "" {
+		java = filepath.Join(h, "bin", "java")
+	}
+	logf, err := os.Create(filepath.Join(dir, "metastore.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Without async logging off it dies on a missing LMAX disruptor.
+	cmd := exec.Command(java, "-Dhive.async.log.enabled=false", "-Dhive.metastore.schema.verification=false",
+		"-Ddatanucleus.schema.autoCreateAll=true", "-Dderby.system.home="+dir,
+		"-cp", filepath.Join(pj, "*"), "org.apache.hadoop.hive.metastore.HiveMetaStore", "-p", strconv.Itoa(port))
+	cmd.Dir, cmd.Stdout, cmd.Stderr = dir, logf, logf
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("starting Hive's metastore: %v", err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait(); logf.Close() })
+	addr := "127.0.0.1:" + strconv.Itoa(port)
+	waitFor(t, "Hive's metastore on "+addr, 3*time.Minute, func() bool {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err == nil {
+			c.Close()
+		}
+		return err == nil
+	})
+	return "thrift://" + addr
+}
+
+// TestCatalogExternal: with --catalog-uri, sessions of two glaux installations share the
+// tables of an external Hive metastore, and glaux runs no metastore database of its own.
+func TestCatalogExternal(t *testing.T) {
+	uri := startHiveMetastore(t, t.TempDir())
+	first := catalogConfig(t, "")
+	first.Catalog, first.CatalogURI = "hive", uri
+	s := startServer(t, first)
+	createSparkWorkGroup(t, s.Client, "ext")
+	a := startIdleSession(t, s.Client, "ext", nil)
+	got := wantCompleted(t, s, a, `spark.sql("CREATE DATABASE ext_db")
+spark.range(5).write.saveAsTable("ext_db.t")
+print(spark.conf.get("spark.hadoop.hive.metastore.uris"), spark.table("ext_db.t").count())`)
+	if got != uri+" 5\n" {
+		t.Fatalf("session with --catalog-uri printed %q", got)
+	}
+	if _, err := os.Stat(filepath.Join(first.DataDir, "metastore")); err == nil {
+		t.Error("glaux made a metastore database of its own with --catalog-uri")
+	}
+	s.stop()
+
+	second := catalogConfig(t, "")
+	second.Catalog, second.CatalogURI, second.WarmPool = "hive", uri, 0
+	s = startServer(t, second)
+	createSparkWorkGroup(t, s.Client, "ext")
+	b := startIdleSession(t, s.Client, "ext", nil)
+	if got := wantCompleted(t, s, b, `print(spark.table("ext_db.t").selectExpr("sum(id)").first()[0])`); got != "10\n" {
+		t.Fatalf("another installation reading the table: %q", got)
 	}
 }
