@@ -6,11 +6,15 @@
 #                                               from Hadoop 3.5, the analytics accelerator
 #                                               library its input streams load
 #   ${GLAUX_CACHE_DIR:-~/.cache/glaux}/bin/     versitygw (S3-compatible server, tests only)
+#   ${GLAUX_CACHE_DIR:-~/.cache/glaux}/catalog/ derbynet and derbyclient of pyspark's bundled
+#                                               Derby: the shared table catalog's metastore
+#                                               server and its client (docs/catalog.md)
 # Idempotent: what is already there is not fetched again. Needs mvn, go and a Python with
 # pyspark (GLAUX_PYTHON, else python3).
 #
 #   scripts/cluster-deps.sh            # jars + versitygw
 #   scripts/cluster-deps.sh jars       # jars only (what `glaux serve --objects s3` uses)
+#   scripts/cluster-deps.sh catalog    # the catalog's Derby jars only (what `glaux serve` uses)
 set -euo pipefail
 
 default_cache=$HOME/.cache/glaux
@@ -69,6 +73,55 @@ POM
 	ls -l "$dir"
 }
 
+# pyspark_jar_version NAME prints the version of pyspark's bundled NAME-<version>.jar.
+pyspark_jar_version() {
+	local pyspark_dir jar
+	pyspark_dir=$("$python" -c 'import os, pyspark; print(os.path.dirname(pyspark.__file__))')
+	jar=$(ls "$pyspark_dir"/jars/"$1"-[0-9]*.jar 2>/dev/null | head -n1)
+	if [[ -z $jar ]]; then
+		echo "cluster-deps: no $1 jar in $pyspark_dir/jars" >&2
+		exit 1
+	fi
+	jar=$(basename "$jar" .jar)
+	echo "${jar#"$1"-}"
+}
+
+# catalog fetches derbynet (the network server glaux runs the metastore database with) and
+# derbyclient (the JDBC driver sessions reach it with), of exactly pyspark's Derby version.
+catalog() {
+	local version dir
+	version=$(pyspark_jar_version derby)
+	dir=$cache/catalog
+	if [[ -f $dir/derbynet-$version.jar ]] && [[ -f $dir/derbyclient-$version.jar ]]; then
+		echo "cluster-deps: catalog jars for Derby $version already in $dir"
+		return
+	fi
+	echo "cluster-deps: fetching derbynet and derbyclient $version into $dir"
+	mkdir -p "$dir"
+	local work
+	work=$(mktemp -d)
+	trap 'rm -rf "$work"' RETURN
+	cat >"$work/pom.xml" <<POM
+<project xmlns="http://maven.apache.org/POM/4.0.0">
+  <modelVersion>4.0.0</modelVersion>
+  <groupId>glaux</groupId><artifactId>catalog-deps</artifactId><version>1</version>
+  <dependencies>
+    <dependency><groupId>org.apache.derby</groupId><artifactId>derbynet</artifactId><version>$version</version></dependency>
+    <dependency><groupId>org.apache.derby</groupId><artifactId>derbyclient</artifactId><version>$version</version></dependency>
+  </dependencies>
+</project>
+POM
+	if ! mvn -B -Dstyle.color=never -f "$work/pom.xml" dependency:copy-dependencies \
+		-DincludeArtifactIds=derbynet,derbyclient -DoutputDirectory="$work/out" >"$work/mvn.log" 2>&1; then
+		tail -n 40 "$work/mvn.log" >&2
+		echo "cluster-deps: mvn failed" >&2
+		exit 1
+	fi
+	rm -f "$dir"/derbynet-*.jar "$dir"/derbyclient-*.jar
+	mv "$work"/out/*.jar "$dir"/
+	ls -l "$dir"
+}
+
 versitygw() {
 	local bin=$cache/bin/versitygw
 	if [[ -x $bin ]] && [[ -f $cache/bin/.versitygw-$versitygw_version ]]; then
@@ -83,8 +136,9 @@ versitygw() {
 }
 
 case $what in
-	all) jars; versitygw ;;
+	all) jars; catalog; versitygw ;;
 	jars) jars ;;
+	catalog) catalog ;;
 	versitygw) versitygw ;;
-	*) echo "usage: $0 [all|jars|versitygw]" >&2; exit 2 ;;
+	*) echo "usage: $0 [all|jars|catalog|versitygw]" >&2; exit 2 ;;
 esac

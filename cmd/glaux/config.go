@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"glaux/internal/catalog"
 )
 
 // Config is everything `glaux serve` is told by flags and environment variables; a flag
@@ -50,6 +52,13 @@ type Config struct {
 	// Security (docs/security.md).
 	PolicyFile string // principals' IAM-style policies; "" lets every valid key do everything
 	RunnerUser string // OS user whose subordinate ids runners run as; "" runs them as glaux's user
+	// Table catalog (docs/catalog.md). parseConfig defaults Catalog to "derby"; a Config made
+	// in code with Catalog "" gets the per-session in-memory catalog.
+	Catalog     string // derby, memory, or hive (an external metastore at CatalogURI)
+	CatalogURI  string // thrift://host:port of an external Hive metastore
+	CatalogPort int    // port of the embedded metastore database on 127.0.0.1; 0: a free one
+	CatalogJars string // directory of derbynet and derbyclient (scripts/cluster-deps.sh catalog)
+	Warehouse   string // where managed tables live; "": <data-dir>/warehouse, s3a://<results bucket>/warehouse/ with --objects s3
 }
 
 // defaultCacheDir is where scripts/cluster-deps.sh puts what it fetches.
@@ -154,6 +163,12 @@ func parseConfig(args []string) (*Config, error) {
 	// Security (docs/security.md).
 	fs.StringVar(&c.PolicyFile, "policy-file", env("GLAUX_POLICY_FILE", ""), "JSON file of principals: their access keys and IAM-style policies; without it every valid key may do everything (GLAUX_POLICY_FILE)")
 	fs.StringVar(&c.RunnerUser, "runner-user", env("GLAUX_RUNNER_USER", defaultRunnerUser()), "OS user session runners run as, each under subordinate ids of its own (glaux must run as root); default glaux-runner when glaux runs as root and that user exists; '' runs them as glaux's own user (GLAUX_RUNNER_USER)")
+	// Table catalog (docs/catalog.md).
+	fs.StringVar(&c.Catalog, "catalog", env("GLAUX_CATALOG", "derby"), "table catalog: derby (one for every session, persistent, in --data-dir), memory (each session its own, gone with it) (GLAUX_CATALOG)")
+	fs.StringVar(&c.CatalogURI, "catalog-uri", env("GLAUX_CATALOG_URI", ""), "thrift://host:port of an external Hive metastore every session uses instead of the embedded one (GLAUX_CATALOG_URI)")
+	fs.IntVar(&c.CatalogPort, "catalog-port", envInt("GLAUX_CATALOG_PORT", 0), "port on 127.0.0.1 of the embedded catalog's database; 0 picks a free one (GLAUX_CATALOG_PORT)")
+	fs.StringVar(&c.CatalogJars, "catalog-jars", env("GLAUX_CATALOG_JARS", filepath.Join(defaultCacheDir(), "catalog")), "directory of the Derby network server and client jars the embedded catalog needs (scripts/cluster-deps.sh catalog) (GLAUX_CATALOG_JARS)")
+	fs.StringVar(&c.Warehouse, "warehouse", env("GLAUX_WAREHOUSE", ""), "where managed tables of the shared catalog live; default <data-dir>/warehouse, or s3a://<bucket of --default-output-location>/warehouse/ with --objects s3 (GLAUX_WAREHOUSE)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -183,6 +198,26 @@ func parseConfig(args []string) (*Config, error) {
 	}
 	if c.S3Addr != "" && c.Objects == "dir" && !loopback(c.S3Addr) && *creds == "" && *credFile == "" {
 		return nil, fmt.Errorf("refusing to serve objects on %s with the test/test key: set --credentials or --credentials-file, or --s3-addr to a loopback address", c.S3Addr)
+	}
+	if c.CatalogURI != "" {
+		if c.Catalog == "memory" {
+			return nil, fmt.Errorf("--catalog memory and --catalog-uri contradict each other")
+		}
+		if err := catalog.CheckURI(c.CatalogURI); err != nil {
+			return nil, err
+		}
+		c.Catalog = "hive"
+	}
+	switch c.Catalog {
+	case "derby", "memory", "hive":
+	default:
+		return nil, fmt.Errorf("--catalog must be derby or memory, got %q", c.Catalog)
+	}
+	if c.Catalog == "hive" && c.CatalogURI == "" {
+		return nil, fmt.Errorf("--catalog hive needs --catalog-uri thrift://host:port")
+	}
+	if c.CatalogPort < 0 || c.CatalogPort > 65535 {
+		return nil, fmt.Errorf("--catalog-port must be a port number, got %d", c.CatalogPort)
 	}
 	if c.CoresPerDPU < 1 || c.MemoryMBPerDPU < 256 {
 		return nil, fmt.Errorf("--cores-per-dpu must be at least 1 and --memory-per-dpu at least 256")

@@ -280,10 +280,12 @@ func TestIsolationControl(t *testing.T) {
 
 // TestIsolationSpark: real PySpark works as an isolated runner: the JVM and Python workers
 // start under the runner's ids, write under its scratch dir (managed tables included, whose
-// warehouse moves there) and read back.
+// warehouse moves there) and read back. The shared catalog gives way to a catalog per
+// session (docs/catalog.md).
 func TestIsolationSpark(t *testing.T) {
 	e := newIsolationEnv(t)
 	cfg := e.config(t)
+	cfg.Catalog = "derby"
 	s := startIsolated(t, cfg)
 	createSparkWorkGroup(t, s.Client, "iso-spark")
 	sess := startIdleSession(t, s.Client, "iso-spark", nil)
@@ -291,13 +293,13 @@ func TestIsolationSpark(t *testing.T) {
 from pyspark.sql.functions import udf
 df = spark.range(100).withColumn("y", udf(lambda v: v * 2, "long")("id"))
 df.write.parquet(os.path.join(os.getcwd(), "out.parquet"))
-df.write.saveAsTable("t")
-print(spark.read.parquet("out.parquet").selectExpr("sum(y)").first()[0], spark.table("t").count())
-print(os.getcwd() + "/warehouse" in spark.conf.get("spark.sql.warehouse.dir"))`
-	if got := completedStdout(t, s, sess, code); got != "9900 100\nTrue\n" {
+df.write.saveAsTable("isolation_t")
+print(spark.read.parquet("out.parquet").selectExpr("sum(y)").first()[0], spark.table("isolation_t").count())
+print(os.getcwd() + "/warehouse" in spark.conf.get("spark.sql.warehouse.dir"), spark.conf.get("spark.sql.catalogImplementation"))`
+	if got := completedStdout(t, s, sess, code); got != "9900 100\nTrue in-memory\n" {
 		t.Fatalf("Spark as an isolated runner printed %q", got)
 	}
-	sqlOut := completedStdout(t, s, sess, "%%sql\nSELECT count(*) AS n FROM t")
+	sqlOut := completedStdout(t, s, sess, "%%sql\nSELECT count(*) AS n FROM isolation_t")
 	if !strings.Contains(sqlOut, "100") {
 		t.Fatalf("%%%%sql on the isolated session: %q", sqlOut)
 	}

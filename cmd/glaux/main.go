@@ -99,6 +99,12 @@ func serve(ctx context.Context, cfg *Config, ready chan<- string) error {
 		}
 		objs, s3a = b, athena.S3AConfig{Endpoint: cfg.S3Endpoint, Region: cfg.S3Region, PathStyle: cfg.S3PathStyle, AccessKey: cfg.S3AccessKey, SecretKey: cfg.S3SecretKey, Jars: jars}
 	}
+	// The table catalog every session shares (docs/catalog.md); stopped after the sessions.
+	sparkDefaults, stopCatalog, err := startCatalog(ctx, cfg, secret, log)
+	if err != nil {
+		return err
+	}
+	defer stopCatalog()
 	if cfg.SparkDriverHost != "" {
 		rtCfg.Env = append(rtCfg.Env, "SPARK_LOCAL_IP="+cfg.SparkDriverHost) // the driver's UI too
 	}
@@ -123,7 +129,7 @@ func serve(ctx context.Context, cfg *Config, ready chan<- string) error {
 		ScratchDir: filepath.Join(cfg.DataDir, "scratch"), SparkMaster: cfg.SparkMaster,
 		DPUSizes: []int32{1}, NotebookVersion: "Athena notebook version 1",
 		PublicURL: endpoint, TokenSecret: secret, WarmPool: cfg.WarmPool,
-		SparkDriverHost: cfg.SparkDriverHost, S3A: s3a,
+		SparkDriverHost: cfg.SparkDriverHost, S3A: s3a, SparkDefaults: sparkDefaults,
 	}, athena.Deps{
 		Store: db, Objects: objs,
 		Runtime: athena.CheckMaster(runtime.New(rtCfg, log)), Log: log,
