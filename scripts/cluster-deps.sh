@@ -24,6 +24,29 @@ python=${GLAUX_PYTHON:-python3}
 versitygw_version=${VERSITYGW_VERSION:-v1.8.0}
 what=${1:-all}
 
+# maven_copy WORK IDS DEP...: Maven resolves a throwaway project with the given dependencies
+# (XML inside <dependency>) and copies the artifacts named in IDS (comma-separated) into
+# WORK/out; on failure it prints Maven's log and exits.
+maven_copy() {
+	local work=$1 ids=$2 deps="" dep
+	shift 2
+	for dep in "$@"; do deps+="    <dependency>$dep</dependency>"$'\n'; done
+	cat >"$work/pom.xml" <<POM
+<project xmlns="http://maven.apache.org/POM/4.0.0">
+  <modelVersion>4.0.0</modelVersion>
+  <groupId>glaux</groupId><artifactId>cluster-deps</artifactId><version>1</version>
+  <dependencies>
+$deps  </dependencies>
+</project>
+POM
+	if ! mvn -B -Dstyle.color=never -f "$work/pom.xml" dependency:copy-dependencies \
+		-DincludeArtifactIds="$ids" -DoutputDirectory="$work/out" >"$work/mvn.log" 2>&1; then
+		tail -n 40 "$work/mvn.log" >&2
+		echo "cluster-deps: mvn failed" >&2
+		exit 1
+	fi
+}
+
 jars() {
 	local pyspark_dir hadoop_client hadoop_version dir
 	pyspark_dir=$("$python" -c 'import os, pyspark; print(os.path.dirname(pyspark.__file__))')
@@ -49,23 +72,8 @@ jars() {
 	local work
 	work=$(mktemp -d)
 	trap 'rm -rf "$work"' RETURN
-	cat >"$work/pom.xml" <<POM
-<project xmlns="http://maven.apache.org/POM/4.0.0">
-  <modelVersion>4.0.0</modelVersion>
-  <groupId>glaux</groupId><artifactId>cluster-deps</artifactId><version>1</version>
-  <dependencies>
-    <dependency>
-      <groupId>org.apache.hadoop</groupId><artifactId>hadoop-aws</artifactId><version>$hadoop_version</version>
-    </dependency>
-  </dependencies>
-</project>
-POM
-	if ! mvn -B -Dstyle.color=never -f "$work/pom.xml" dependency:copy-dependencies \
-		-DincludeArtifactIds=$artifacts -DoutputDirectory="$work/out" >"$work/mvn.log" 2>&1; then
-		tail -n 40 "$work/mvn.log" >&2
-		echo "cluster-deps: mvn failed" >&2
-		exit 1
-	fi
+	maven_copy "$work" "$artifacts" \
+		"<groupId>org.apache.hadoop</groupId><artifactId>hadoop-aws</artifactId><version>$hadoop_version</version>"
 	# Replace the jars of another Hadoop version: glaux puts every jar of the dir on the classpath.
 	rm -f "$dir"/hadoop-aws-*.jar "$dir"/bundle-*.jar "$dir"/analyticsaccelerator-s3-*.jar "$dir"/.hadoop-*
 	mv "$work"/out/*.jar "$dir"/
@@ -101,22 +109,9 @@ catalog() {
 	local work
 	work=$(mktemp -d)
 	trap 'rm -rf "$work"' RETURN
-	cat >"$work/pom.xml" <<POM
-<project xmlns="http://maven.apache.org/POM/4.0.0">
-  <modelVersion>4.0.0</modelVersion>
-  <groupId>glaux</groupId><artifactId>catalog-deps</artifactId><version>1</version>
-  <dependencies>
-    <dependency><groupId>org.apache.derby</groupId><artifactId>derbynet</artifactId><version>$version</version></dependency>
-    <dependency><groupId>org.apache.derby</groupId><artifactId>derbyclient</artifactId><version>$version</version></dependency>
-  </dependencies>
-</project>
-POM
-	if ! mvn -B -Dstyle.color=never -f "$work/pom.xml" dependency:copy-dependencies \
-		-DincludeArtifactIds=derbynet,derbyclient -DoutputDirectory="$work/out" >"$work/mvn.log" 2>&1; then
-		tail -n 40 "$work/mvn.log" >&2
-		echo "cluster-deps: mvn failed" >&2
-		exit 1
-	fi
+	maven_copy "$work" derbynet,derbyclient \
+		"<groupId>org.apache.derby</groupId><artifactId>derbynet</artifactId><version>$version</version>" \
+		"<groupId>org.apache.derby</groupId><artifactId>derbyclient</artifactId><version>$version</version>"
 	rm -f "$dir"/derbynet-*.jar "$dir"/derbyclient-*.jar
 	mv "$work"/out/*.jar "$dir"/
 	ls -l "$dir"
