@@ -160,6 +160,7 @@ func newClient(endpoint, akid, secret string) *athena.Client {
 		BaseEndpoint: aws.String(endpoint),
 		Credentials:  credentials.NewStaticCredentialsProvider(akid, secret, ""),
 		Retryer:      connectionRetryer(),
+		HTTPClient:   tracedHTTPClient(),
 	})
 }
 
@@ -167,11 +168,12 @@ func newClient(endpoint, akid, secret string) *athena.Client {
 // connection ("connection reset", "use of closed network connection": a TCP reset read
 // after the status line, aws/aws-sdk-go-v2#2737), up to 3 attempts; every error glaux
 // answers is still the test's to see. Seen under load on 2 cores: a reset in the middle of a
-// 200 response's body, which users' clients retry.
+// 200 response's body, which users' clients retry. What it retries is printed with the
+// stack that closed the connection (conntrace_test.go).
 func connectionRetryer() aws.Retryer {
 	return retry.NewStandard(func(o *retry.StandardOptions) {
 		o.MaxAttempts = 3
-		o.Retryables = []retry.IsErrorRetryable{retry.RetryableConnectionError{}}
+		o.Retryables = []retry.IsErrorRetryable{tracedRetryable{}}
 		o.RateLimiter = ratelimit.None
 	})
 }
