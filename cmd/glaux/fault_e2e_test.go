@@ -333,7 +333,7 @@ func checkAfterKill(t *testing.T, g *childGlaux, calcs []*killCalc, sessions []s
 
 	out, err := c.ExportNotebook(ctx, &athena.ExportNotebookInput{NotebookId: &notebook})
 	if err != nil {
-		t.Fatalf("ExportNotebook: %v", err)
+		t.Fatalf("ExportNotebook: %v\nglaux's log:\n%s", err, g.Logs())
 	}
 	if v := loadgen.PayloadVersion(aws.ToString(out.Payload)); v < acked || v > sent {
 		t.Errorf("the notebook exports version %d; %d was the last acknowledged, %d the last sent", v, acked, sent)
@@ -349,7 +349,7 @@ func checkAfterKill(t *testing.T, g *childGlaux, calcs []*killCalc, sessions []s
 		for p.HasMorePages() {
 			page, err := p.NextPage(ctx)
 			if err != nil {
-				t.Fatalf("ListCalculationExecutions: %v", err)
+				t.Fatalf("ListCalculationExecutions: %v\nglaux's log:\n%s", err, g.Logs())
 			}
 			for _, s := range page.Calculations {
 				listed[aws.ToString(s.CalculationExecutionId)]++
