@@ -217,31 +217,52 @@ func TestDashboard(t *testing.T) {
 	}
 }
 
-// TestDashboardEndedSession: a session that has ended has no dashboard: GetResourceDashboard
-// is ResourceNotFoundException, and a token of it opens nothing.
-func TestDashboardEndedSession(t *testing.T) {
-	s, _ := sharedSpark(t)
-	ctx := context.Background()
-	out, err := s.Client.StartSession(ctx, &athena.StartSessionInput{WorkGroup: aws.String(sparkWG),
+// TestDashboardWarmSession: a session that took a warm-pool runner (its driver started
+// before the session existed, so nothing of the session is in its Spark configuration) has
+// its Spark UI under its own path too; once the session ends, the open UI's cookie opens
+// nothing and GetResourceDashboard is ResourceNotFoundException.
+func TestDashboardWarmSession(t *testing.T) {
+	testPython(t)
+	cfg := newConfig(t, "")
+	cfg.WarmPool, cfg.MaxSessions = 1, 1 // no refill while the session runs
+	s := startServer(t, cfg)
+	createSparkWorkGroup(t, s.Client, "warm")
+	waitPool(t, s, 1, 3*time.Minute)
+	out, err := s.Client.StartSession(context.Background(), &athena.StartSessionInput{WorkGroup: aws.String("warm"),
 		EngineConfiguration: &types.EngineConfiguration{MaxConcurrentDpus: aws.Int32(2)}})
-	if err != nil {
-		t.Fatalf("StartSession: %v", err)
+	if err != nil || out.State != types.SessionStateIdle {
+		t.Fatalf("StartSession with a warm runner: %+v %v, want IDLE at once", out, err)
 	}
 	sid := aws.ToString(out.SessionId)
-	if _, err := s.Client.TerminateSession(ctx, &athena.TerminateSessionInput{SessionId: out.SessionId}); err != nil {
-		t.Fatalf("TerminateSession: %v", err)
+	wantCompleted(t, s, sid, "print(spark.range(10).count())")
+	u := dashboardURL(t, s.Client, "warm", sid)
+	jar, _ := cookiejar.New(nil)
+	browser := &http.Client{Jar: jar, Timeout: 60 * time.Second}
+	prefix := "/sparkui/" + sid
+	status, page, _ := get(t, browser, "GET", u, nil)
+	if status != 200 || !strings.Contains(page, "setUIRoot('"+prefix+"')") || !strings.Contains(page, `href="`+prefix+`/jobs/job/?id=0"`) {
+		t.Fatalf("the warm session's Jobs page: %d %.1500s", status, page)
 	}
-	waitSession(t, s.Client, sid, 60*time.Second, types.SessionStateTerminated)
-	arn := sessionARN(sparkWG, sid)
-	_, err = s.Client.GetResourceDashboard(ctx, &athena.GetResourceDashboardInput{ResourceARN: aws.String(arn)})
-	wantNotFound(t, err, arn)
+	if !strings.Contains(page, "glaux-warm-") {
+		t.Errorf("the Jobs page is not the warm runner's application (named before the session): %.800s", page)
+	}
+
+	if _, err := s.Client.TerminateSession(context.Background(), &athena.TerminateSessionInput{SessionId: out.SessionId}); err != nil {
+		t.Fatal(err)
+	}
+	waitSession(t, s.Client, sid, time.Minute, types.SessionStateTerminated)
+	status, body, _ := get(t, browser, "GET", s.Endpoint+prefix+"/jobs/", nil)
+	if status != http.StatusNotFound || !strings.Contains(body, "ended") {
+		t.Errorf("the open UI after the session ended: %d %.300s", status, body)
+	}
+	_, err = s.Client.GetResourceDashboard(context.Background(), &athena.GetResourceDashboardInput{ResourceARN: aws.String(sessionARN("warm", sid))})
+	wantNotFound(t, err, sessionARN("warm", sid))
 	if nf := (*types.ResourceNotFoundException)(nil); errors.As(err, &nf) && !strings.Contains(nf.ErrorMessage(), "TERMINATED") {
 		t.Errorf("message %q does not say the session is TERMINATED", nf.ErrorMessage())
 	}
-
+	// A good token of the ended session, in the URL: the same.
 	tok := glaux.SignDashboardToken(tokenSecret(t, s.cfg), glaux.NotebookToken{SessionID: sid, Expires: time.Now().Add(time.Minute).Unix()})
-	st, body, _ := get(t, http.DefaultClient, "GET", s.Endpoint+"/sparkui/"+sid+"/jobs/?token="+url.QueryEscape(tok), nil)
-	if st != http.StatusNotFound || !strings.Contains(body, "ended") {
+	if st, body, _ := get(t, http.DefaultClient, "GET", s.Endpoint+prefix+"/jobs/?token="+url.QueryEscape(tok), nil); st != http.StatusNotFound || !strings.Contains(body, "ended") {
 		t.Errorf("a good token of an ended session: %d %.300s", st, body)
 	}
 }
