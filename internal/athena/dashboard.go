@@ -121,7 +121,7 @@ func (s *Service) dashboardUpstream(sid string) (*url.URL, error) {
 	}
 	ui, ok := r.(UIRunner)
 	if !ok || ui.UIURL() == "" {
-		return nil, invalid("Session %s has no Spark UI (spark.ui.enabled is false).", sid)
+		return nil, invalid("Session %s has no Spark UI: its driver runs without one (spark.ui.enabled=false, or glaux runs with --fake-spark).", sid)
 	}
 	u, err := url.Parse(ui.UIURL())
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
