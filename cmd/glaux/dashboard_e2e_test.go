@@ -177,6 +177,10 @@ func TestDashboard(t *testing.T) {
 			}
 		}
 	}
+	// A programmatic client: the URL's token as a Bearer token, no cookie.
+	if st, body, _ := get(t, noFollow, "GET", s.Endpoint+prefix+"/api/v1/applications", http.Header{"Authorization": {"Bearer " + token}}); st != 200 || !strings.Contains(body, apps[0].ID) {
+		t.Errorf("REST API with Authorization: Bearer: %d %.200s", st, body)
+	}
 	for _, m := range []string{"POST", "PUT", "DELETE", "PATCH"} {
 		if st, _, h := get(t, noFollow, m, s.Endpoint+prefix+"/jobs/", withCookie); st != http.StatusMethodNotAllowed || h.Get("Allow") != "GET, HEAD" {
 			t.Errorf("%s: %d Allow %q, want 405", m, st, h.Get("Allow"))

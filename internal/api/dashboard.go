@@ -27,7 +27,8 @@ const dashboardCookie = "glaux_sparkui"
 // under /sparkui/<session id>/, read-only, through internal/sparkui (docs/dashboard.md).
 // The URL's ?token= opens it: the answer leaves a cookie scoped to the session's path and
 // sends the browser on to the same page without the token. Every later request is
-// authorized by that cookie, renewed while it is used, or by a ?token= of its own.
+// authorized by that cookie, renewed while it is used; programmatic clients may send the
+// token as "Authorization: Bearer <t>" instead (no cookie, no redirect).
 type DashboardHandler struct {
 	svc   DashboardService
 	proxy *sparkui.Proxy
@@ -59,10 +60,13 @@ func (h *DashboardHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	prefix := athena.DashboardPath(sid)
 	fromURL := r.URL.Query().Get("token")
-	tok := fromURL
+	tok, fromCookie := fromURL, false
+	if tok == "" {
+		tok = authorizationToken(r) // programmatic clients: no cookie, no redirect
+	}
 	if tok == "" {
 		if c, err := r.Cookie(dashboardCookie); err == nil {
-			tok = c.Value
+			tok, fromCookie = c.Value, true
 		}
 	}
 	if tok == "" {
@@ -83,7 +87,7 @@ func (h *DashboardHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.refuse(w, http.StatusInternalServerError, "The Spark UI could not be opened")
 		return
 	}
-	if fromURL != "" || time.Until(d.TokenExpires) < athena.DashboardCookieTTL/2 {
+	if fromURL != "" || (fromCookie && time.Until(d.TokenExpires) < athena.DashboardCookieTTL/2) {
 		ct, exp := h.svc.DashboardCookieToken(sid)
 		setSessionCookie(w, r, dashboardCookie, prefix, ct, int(time.Until(exp).Seconds()), http.SameSiteLaxMode)
 	}

@@ -111,6 +111,15 @@ func TestDashboardHandler(t *testing.T) {
 		t.Errorf("a cookie with 10 minutes left: %d, cookies %+v", resp.StatusCode, c)
 	}
 
+	// A programmatic client: the token in Authorization, no cookie, no redirect, not passed on.
+	r := httptest.NewRequest("GET", prefix+"/jobs/", nil)
+	r.Header.Set("Authorization", "Bearer "+good)
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	if resp := w.Result(); resp.StatusCode != 200 || len(resp.Cookies()) != 0 {
+		t.Errorf("Authorization: Bearer: %d cookies %v", resp.StatusCode, resp.Cookies())
+	}
+
 	for _, tc := range []struct {
 		name, method, target, cookie string
 		status                       int

@@ -130,6 +130,11 @@ func requestToken(r *http.Request) string {
 	if t := r.URL.Query().Get("token"); t != "" {
 		return t
 	}
+	return authorizationToken(r)
+}
+
+// authorizationToken is the token of an "Authorization: token <t>" or "Bearer <t>" header.
+func authorizationToken(r *http.Request) string {
 	auth := r.Header.Get("Authorization")
 	for _, scheme := range []string{"token ", "Bearer "} {
 		if t, ok := strings.CutPrefix(auth, scheme); ok {
