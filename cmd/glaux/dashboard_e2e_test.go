@@ -143,6 +143,14 @@ func TestDashboard(t *testing.T) {
 			t.Errorf("%s: %d %.200s", p, st, body)
 		}
 	}
+	// A script that fetches a root-relative URL without uiRoot (Spark 4.3's plan download)
+	// is rewritten to fetch it under the prefix, where it is.
+	status, body, _ = get(t, browser, "GET", s.Endpoint+prefix+"/static/sql/spark-sql-viz.js", nil)
+	if css := prefix + "/static/sql/spark-sql-viz.css"; status != 200 || !strings.Contains(body, `fetch("`+css+`")`) {
+		t.Errorf("spark-sql-viz.js: %d, no fetch(%q)", status, css)
+	} else if st, _, _ := get(t, browser, "GET", s.Endpoint+css, nil); st != 200 {
+		t.Errorf("%s: %d", css, st)
+	}
 	// The driver's trailing-slash and root redirects stay on glaux.
 	noFollow := &http.Client{Timeout: 30 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	withCookie := http.Header{"Cookie": {"glaux_sparkui=" + cookie.Value}}

@@ -96,7 +96,7 @@ func (p *Proxy) Serve(w http.ResponseWriter, r *http.Request, rw Rewriter, strip
 }
 
 // rewriteResponse keeps a response of the UI under the prefix: its Location, and the URLs
-// of an HTML page or a style sheet.
+// of an HTML page, a style sheet or a script.
 func rewriteResponse(resp *http.Response, rw Rewriter) error {
 	if loc := resp.Header.Get("Location"); loc != "" {
 		resp.Header.Set("Location", rw.Location(loc))
@@ -109,6 +109,8 @@ func rewriteResponse(resp *http.Response, rw Rewriter) error {
 		rewrite = rw.HTML
 	case "text/css":
 		rewrite = rw.CSS
+	case "text/javascript", "application/javascript", "application/x-javascript":
+		rewrite = rw.JS
 	default:
 		return nil
 	}

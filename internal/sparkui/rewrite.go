@@ -9,7 +9,8 @@
 // request: the links Spark renders and the uiRoot its JavaScript builds REST calls on
 // (/api/v1/..., templates, the executors and stage pages) are already under the prefix.
 // What Spark writes without it is rewritten here: root-relative and driver-absolute URLs in
-// HTML attributes, CSS url(), the page's setUIRoot call, and Location headers.
+// HTML attributes, CSS url(), the page's setUIRoot call, URL literals scripts fetch without
+// uiRoot, and Location headers.
 package sparkui
 
 import (
@@ -91,6 +92,20 @@ var uiRootRE = regexp.MustCompile(`(setUIRoot\(\s*)(["'])([^"']*)(["']\s*\))`)
 // cssURLRE finds url(...) in CSS (style sheets and style attributes/elements).
 var cssURLRE = regexp.MustCompile(`(url\(\s*)(["']?)([^"')\s]+)(["']?\s*\))`)
 
+// fetchRE finds a root-relative URL literal passed straight to a request call. Spark's
+// scripts build URLs on uiRoot (`$.getJSON(uiRoot + "/api/v1/…")`, left alone), but a few
+// do not: Spark 4.3's spark-sql-viz.js fetches "/static/sql/spark-sql-viz.css" for the plan
+// download.
+var fetchRE = regexp.MustCompile("((?:\\bfetch|\\$\\.getJSON|\\$\\.get|\\$\\.ajax|\\bloadScript)\\(\\s*)([\"'`])(/[^\"'`]*)([\"'`])")
+
+// JS rewrites a script: the URL literals of fetchRE.
+func (rw Rewriter) JS(body []byte) []byte {
+	return fetchRE.ReplaceAllFunc(body, func(m []byte) []byte {
+		sub := fetchRE.FindSubmatch(m)
+		return concat(sub[1], sub[2], []byte(rw.URL(string(sub[3]))), sub[4])
+	})
+}
+
 // HTML rewrites a Spark UI page.
 func (rw Rewriter) HTML(body []byte) []byte {
 	body = attrRE.ReplaceAllFunc(body, func(m []byte) []byte {
@@ -111,7 +126,7 @@ func (rw Rewriter) HTML(body []byte) []byte {
 		}
 		return concat(sub[1], sub[2], []byte(root), sub[4])
 	})
-	return rw.CSS(body)
+	return rw.JS(rw.CSS(body)) // style attributes and elements, inline scripts
 }
 
 // CSS rewrites url(...) references of a style sheet.

@@ -73,6 +73,7 @@ func TestRewriteHTML(t *testing.T) {
 		{"meta refresh", `<meta http-equiv="refresh" content="0;url=/jobs/">`, `<meta http-equiv="refresh" content="0;url=` + prefix + `/jobs/">`},
 		{"inline style url", `<div style="background:url(/static/a.png)">`, `<div style="background:url(` + prefix + `/static/a.png)">`},
 		{"no links", `<p>3 jobs</p>`, `<p>3 jobs</p>`},
+		{"inline script fetch", `<script>fetch("/api/v1/version")</script>`, `<script>fetch("` + prefix + `/api/v1/version")</script>`},
 	} {
 		if got := string(rw.HTML([]byte(tc.in))); got != tc.want {
 			t.Errorf("%s: HTML(%s)\n got %s\nwant %s", tc.name, tc.in, got, tc.want)
@@ -92,6 +93,32 @@ func TestRewriteCSS(t *testing.T) {
 	} {
 		if got := string(rw.CSS([]byte(tc.in))); got != tc.want {
 			t.Errorf("CSS(%s)\n got %s\nwant %s", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestRewriteJS(t *testing.T) {
+	rw := testRewriter()
+	for _, tc := range []struct{ in, want string }{
+		// Spark 4.3's spark-sql-viz.js, the plan download's style sheet.
+		{`css = await fetch("/static/sql/spark-sql-viz.css").then((resp) => resp.text());`,
+			`css = await fetch("` + prefix + `/static/sql/spark-sql-viz.css").then((resp) => resp.text());`},
+		{`fetch( '/api/v1/applications' )`, `fetch( '` + prefix + `/api/v1/applications' )`},
+		{"$.getJSON(`/api/v1/applications`, f)", "$.getJSON(`" + prefix + "/api/v1/applications`, f)"},
+		{`$.get("/static/x-template.html", f)`, `$.get("` + prefix + `/static/x-template.html", f)`},
+		{`loadScript('/static/d3.min.js')`, `loadScript('` + prefix + `/static/d3.min.js')`},
+		// Built on uiRoot (as Spark's scripts mostly are), relative, or already prefixed: left alone.
+		{`$.getJSON(uiRoot + "/api/v1/applications", f)`, `$.getJSON(uiRoot + "/api/v1/applications", f)`},
+		{`loadScript(uiRoot + '/static/d3.min.js')`, `loadScript(uiRoot + '/static/d3.min.js')`},
+		{`fetch("static/x.css")`, `fetch("static/x.css")`},
+		{`fetch("` + prefix + `/static/x.css")`, `fetch("` + prefix + `/static/x.css")`},
+		{`fetch("https://example.org/x")`, `fetch("https://example.org/x")`},
+		// Not a request: path strings in comparisons and concatenations.
+		{`return uiRoot + "/api/v1/applications/" + appId + "/allexecutors";`, `return uiRoot + "/api/v1/applications/" + appId + "/allexecutors";`},
+		{`var ind = words.indexOf("proxy"); prefetch("/x")`, `var ind = words.indexOf("proxy"); prefetch("/x")`},
+	} {
+		if got := string(rw.JS([]byte(tc.in))); got != tc.want {
+			t.Errorf("JS(%s)\n got %s\nwant %s", tc.in, got, tc.want)
 		}
 	}
 }
@@ -150,7 +177,7 @@ func TestProxy(t *testing.T) {
 			io.WriteString(w, `.x{background:url(/static/a.png)}`)
 		case "/static/webui.js":
 			w.Header().Set("Content-Type", "text/javascript")
-			io.WriteString(w, `var a = "/api/v1";`)
+			io.WriteString(w, `var a = uiRoot + "/api/v1"; fetch("/static/a.css")`)
 		}
 	}))
 	defer up.Close()
@@ -187,8 +214,8 @@ func TestProxy(t *testing.T) {
 		t.Errorf("css: %s", body)
 	}
 	resp = get(prefix+"/static/webui.js", nil)
-	if body, _ := io.ReadAll(resp.Body); string(body) != `var a = "/api/v1";` {
-		t.Errorf("js is passed through as is: %s", body)
+	if body, _ := io.ReadAll(resp.Body); string(body) != `var a = uiRoot + "/api/v1"; fetch("`+prefix+`/static/a.css")` {
+		t.Errorf("js: %s", body)
 	}
 
 	up.Close() // a driver that is gone
