@@ -44,12 +44,12 @@ func browserTools(t *testing.T) (root, node, chromium string) {
 
 // TestDashboardInBrowser opens the shared session's Spark UI in headless Chromium through
 // GetResourceDashboard (web/test/dashboard.test.mjs) after a calculation ran a Spark job:
-// the Jobs page lists it, the job, executors and stage pages render, and every request the
-// pages make stays under /sparkui/<session id>/. GLAUX_SCREENSHOT=<png> keeps a screenshot.
+// the Jobs page lists it, the job, executors, stage and SQL pages render, and every request
+// the pages make stays under /sparkui/<session id>/. GLAUX_SCREENSHOT=<png> keeps a screenshot.
 func TestDashboardInBrowser(t *testing.T) {
 	root, node, chromium := browserTools(t)
 	s, sid := sharedSpark(t)
-	calc := runCalculation(t, s.Client, sid, "print(sc.parallelize(range(1000), 3).map(lambda x: x * x).sum())")
+	calc := runCalculation(t, s.Client, sid, `print(spark.range(1000).selectExpr("sum(id)").first()[0], sc.parallelize(range(1000), 3).map(lambda x: x * x).sum())`)
 	if calc.Status.State != types.CalculationExecutionStateCompleted {
 		t.Fatalf("calculation: %s", calc.Status.State)
 	}

@@ -1,7 +1,7 @@
 // Opens a session's Spark UI through GetResourceDashboard's URL in headless Chromium
-// (playwright-core): the Jobs page lists the calculation's job, the job, executors and stage
-// pages render (the last two from Spark's REST API, by its JavaScript), and no request the
-// pages make leaves glaux's /sparkui/<session id>/ path. Run by
+// (playwright-core): the Jobs page lists the calculation's job, the job, executors, stage and
+// SQL execution pages render (the executors and stage tables from Spark's REST API, by its
+// JavaScript), and no request the pages make leaves glaux's /sparkui/<session id>/ path. Run by
 // cmd/glaux/dashboard_e2e_browser_test.go, which runs the calculation first.
 //
 // Environment: GLAUX_DASHBOARD_URL (the Url), GLAUX_JOB_TEXT (what the job's row says),
@@ -79,6 +79,20 @@ try {
   await page.waitForURL((u) => u.pathname.endsWith('/stages/stage/'));
   await page.locator('#active-tasks-table tbody tr td').first().waitFor();
   await page.locator('#summary-metrics-table tbody tr').first().waitFor();
+  await page.waitForLoadState('networkidle');
+
+  step('a SQL execution page draws its plan; its SVG download fetches the style sheet under the path');
+  await page.locator('.navbar a', { hasText: 'SQL' }).click();
+  await page.waitForURL((u) => u.pathname.endsWith('/SQL/'));
+  await page.locator('a[href*="/SQL/execution/?id="]').first().click();
+  await page.waitForURL((u) => u.pathname.endsWith('/SQL/execution/'));
+  await page.locator('#plan-viz-graph svg').first().waitFor();
+  await page.selectOption('#plan-viz-format-select', 'svg');
+  const [css] = await Promise.all([
+    page.waitForResponse((r) => r.url().endsWith('/static/sql/spark-sql-viz.css') && r.request().resourceType() === 'fetch'),
+    page.locator('#plan-viz-download-btn').click(),
+  ]);
+  assert.equal(css.status(), 200, css.url());
   await page.waitForLoadState('networkidle');
 
   step('back to the Jobs page with its own link');
