@@ -202,6 +202,12 @@ func presignedURL(t testing.TB, s *testServer, sid string) (notebookURL, token s
 // signToken makes a token with the server's own secret (from its database).
 func signToken(t testing.TB, cfg *Config, sid string, expires time.Time) string {
 	t.Helper()
+	return glaux.SignNotebookToken(tokenSecret(t, cfg), glaux.NotebookToken{SessionID: sid, Expires: expires.Unix()})
+}
+
+// tokenSecret is the server's token secret, from its database.
+func tokenSecret(t testing.TB, cfg *Config) []byte {
+	t.Helper()
 	db, err := sqlite.Open(context.Background(), filepath.Join(cfg.DataDir, "glaux.db"))
 	if err != nil {
 		t.Fatal(err)
@@ -215,7 +221,7 @@ func signToken(t testing.TB, cfg *Config, sid string, expires time.Time) string 
 	if err != nil {
 		t.Fatal(err)
 	}
-	return glaux.SignNotebookToken(secret, glaux.NotebookToken{SessionID: sid, Expires: expires.Unix()})
+	return secret
 }
 
 // tamperToken moves a token's expiry an hour on and keeps its signature.

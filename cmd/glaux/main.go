@@ -149,6 +149,7 @@ func serve(ctx context.Context, cfg *Config, ready chan<- string) error {
 	// The notebook page behind CreatePresignedNotebookUrl lives under /notebook/; everything
 	// else, and every request with X-Amz-Target, is the JSON API.
 	apiHandler, notebooks := api.NewHandler(svc, verifier, log), api.NewNotebookHandler(svc, web.Dist(), log)
+	dashboards := api.NewDashboardHandler(svc, log)
 	if policies != nil {
 		apiHandler.UsePolicies(policies, svc, cfg.AccountID)
 		if cfg.S3Addr != "" && cfg.Objects != "s3" {
@@ -166,6 +167,10 @@ func serve(ctx context.Context, cfg *Config, ready chan<- string) error {
 		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if r.Header.Get("X-Amz-Target") == "" && strings.HasPrefix(r.URL.Path, "/notebook/") {
 				notebooks.ServeHTTP(w, r)
+				return
+			}
+			if r.Header.Get("X-Amz-Target") == "" && strings.HasPrefix(r.URL.Path, "/sparkui/") {
+				dashboards.ServeHTTP(w, r) // GetResourceDashboard's Spark UI (docs/dashboard.md)
 				return
 			}
 			if s3OnAPI != nil && r.Header.Get("X-Amz-Target") == "" && sigv4.ScopeService(r) == "s3" {

@@ -14,8 +14,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/athena"
 	"github.com/aws/aws-sdk-go-v2/service/athena/types"
-
-	"glaux/internal/testenv"
 )
 
 // The notebook page in headless Chromium on a real Spark session: web/test/browser.test.mjs
@@ -23,23 +21,8 @@ import (
 // checks afterwards what the SDK sees. Needs node, web/node_modules (npm ci --prefix web) and
 // Chromium (/usr/bin/chromium or $CHROMIUM). GLAUX_SCREENSHOT=<png> keeps a screenshot.
 func TestNotebookInBrowser(t *testing.T) {
-	testenv.Need(t, testenv.Browser)
+	root, node, chromium := browserTools(t)
 	testPython(t)
-	root, _ := filepath.Abs("../..")
-	node, err := exec.LookPath("node")
-	if err != nil {
-		testenv.Missing(t, testenv.Browser, "node is not installed: the notebook browser test needs Node.js")
-	}
-	if _, err := os.Stat(filepath.Join(root, "web/node_modules/playwright-core")); err != nil {
-		testenv.Missing(t, testenv.Browser, "web/node_modules/playwright-core is missing: run `npm ci --prefix web`")
-	}
-	chromium := os.Getenv("CHROMIUM")
-	if chromium == "" {
-		chromium = "/usr/bin/chromium"
-	}
-	if _, err := os.Stat(chromium); err != nil {
-		testenv.Missing(t, testenv.Browser, "Chromium is not at %s: `apt-get install -y chromium`, or set CHROMIUM", chromium)
-	}
 
 	cfg := newConfig(t, "")
 	s := startServer(t, cfg)

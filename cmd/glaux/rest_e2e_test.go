@@ -177,6 +177,10 @@ func TestRESTEveryServedRoute(t *testing.T) {
 	}
 	op("ListExecutors")
 	call("GET", "/sessions/"+sess+"/executors?ExecutorStateFilter=CREATED", nil)
+	op("GetResourceDashboard") // fake Spark has no UI: routed and decoded, then refused (dashboard_e2e_test.go opens one)
+	if r := restCall(t, e, "GET", "/resource-dashboard/"+restEscape("arn:aws:athena:us-east-1:123456789012:workgroup/rest-wg/session/"+sess), nil, true); r.Status != 400 || !strings.Contains(string(r.Raw), "has no Spark UI") {
+		t.Errorf("GetResourceDashboard of a fake-Spark session: %d %s", r.Status, r.Raw)
+	}
 	op("ListNotebookSessions")
 	if n := len(call("GET", "/notebooks/"+nb+"/sessions?MaxResults=10", nil)["NotebookSessionsList"].([]any)); n != 1 {
 		t.Errorf("ListNotebookSessions: %d", n)

@@ -108,10 +108,14 @@ func (h *NotebookHandler) page(w http.ResponseWriter, r *http.Request) {
 }
 
 func setTokenCookie(w http.ResponseWriter, r *http.Request, sid, tok string, expires time.Time) {
+	setSessionCookie(w, r, tokenCookie, notebookPath(sid), tok, max(1, int(time.Until(expires).Seconds())), http.SameSiteStrictMode)
+}
+
+// setSessionCookie sets a token cookie on one session's path (maxAge < 0 deletes it).
+func setSessionCookie(w http.ResponseWriter, r *http.Request, name, path, tok string, maxAge int, sameSite http.SameSite) {
 	http.SetCookie(w, &http.Cookie{
-		Name: tokenCookie, Value: tok, Path: notebookPath(sid),
-		MaxAge: max(1, int(time.Until(expires).Seconds())), HttpOnly: true,
-		SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil || r.Header.Get("X-Forwarded-Proto") == "https",
+		Name: name, Value: tok, Path: path, MaxAge: maxAge, HttpOnly: true,
+		SameSite: sameSite, Secure: r.TLS != nil || r.Header.Get("X-Forwarded-Proto") == "https",
 	})
 }
 
@@ -126,6 +130,11 @@ func requestToken(r *http.Request) string {
 	if t := r.URL.Query().Get("token"); t != "" {
 		return t
 	}
+	return authorizationToken(r)
+}
+
+// authorizationToken is the token of an "Authorization: token <t>" or "Bearer <t>" header.
+func authorizationToken(r *http.Request) string {
 	auth := r.Header.Get("Authorization")
 	for _, scheme := range []string{"token ", "Bearer "} {
 		if t, ok := strings.CutPrefix(auth, scheme); ok {

@@ -181,6 +181,14 @@ type GetNotebookMetadataOutput struct {
 	NotebookMetadata *NotebookMetadata `json:"NotebookMetadata,omitempty"`
 }
 
+type GetResourceDashboardRequest struct {
+	ResourceARN *string `json:"ResourceARN,omitempty"`
+}
+
+type GetResourceDashboardResponse struct {
+	Url *string `json:"Url"`
+}
+
 type GetSessionRequest struct {
 	SessionId *string `json:"SessionId,omitempty"`
 }

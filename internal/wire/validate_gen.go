@@ -311,6 +311,19 @@ func (v *GetNotebookMetadataInput) validate(c *checker, path string) {
 	}
 }
 
+func (v *GetResourceDashboardRequest) validate(c *checker, path string) {
+	if v == nil {
+		return
+	}
+	if v.ResourceARN == nil {
+		c.required(c.join(path, "resourceARN"))
+	}
+	if v.ResourceARN != nil {
+		c.minLen(c.join(path, "resourceARN"), *v.ResourceARN, 1)
+		c.maxLen(c.join(path, "resourceARN"), *v.ResourceARN, 1011)
+	}
+}
+
 func (v *GetSessionRequest) validate(c *checker, path string) {
 	if v == nil {
 		return
@@ -1185,6 +1198,13 @@ func (v *StopCalculationExecutionRequest) Validate() error {
 
 // Validate checks every constraint of the model on a ListExecutors request.
 func (v *ListExecutorsRequest) Validate() error {
+	c := &checker{}
+	v.validate(c, "")
+	return c.err()
+}
+
+// Validate checks every constraint of the model on a GetResourceDashboard request.
+func (v *GetResourceDashboardRequest) Validate() error {
 	c := &checker{}
 	v.validate(c, "")
 	return c.err()

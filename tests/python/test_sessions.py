@@ -8,6 +8,7 @@ machine) and end with its termination.
 import datetime
 import json
 import time
+import urllib.request
 
 import botocore.exceptions
 import pytest
@@ -382,6 +383,33 @@ def test_spark_list_calculations_and_executors(spark, spark_session):
     assert c["ExecutorId"] in [e["ExecutorId"] for e in filtered]
 
 
+def session_arn(spark_session):
+    return f"arn:aws:athena:us-east-1:123456789012:workgroup/{spark_session['workgroup']}/session/{spark_session['id']}"
+
+
+def has_dashboard(client):
+    """GetResourceDashboard is in botocore's Athena model from 2025-11 on (not in boto3 1.40's)."""
+    return "GetResourceDashboard" in client.meta.service_model.operation_names
+
+
+@pytest.mark.spark
+def test_spark_resource_dashboard(spark, spark_session, spark_server):
+    """GetResourceDashboard's Url opens the session's Spark UI on glaux (docs/dashboard.md)."""
+    if not has_dashboard(spark):
+        assert tuple(int(x) for x in botocore.__version__.split(".")[:2]) < (1, 41), botocore.__version__
+        return  # an older client (boto3 1.40) has no such call
+    url = spark.get_resource_dashboard(ResourceARN=session_arn(spark_session))["Url"]
+    prefix = f"{spark_server.endpoint}/sparkui/{spark_session['id']}/"
+    assert url.startswith(prefix + "?token="), url
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
+    with opener.open(url, timeout=60) as r:
+        page = r.read().decode()
+        assert r.status == 200 and r.url == prefix + "jobs/", r.url
+    assert "Spark Jobs" in page and f"setUIRoot('/sparkui/{spark_session['id']}')" in page
+    with pytest.raises(spark.exceptions.InvalidRequestException):
+        spark.get_resource_dashboard(ResourceARN=f"arn:aws:athena:us-east-1:123456789012:workgroup/{spark_session['workgroup']}")
+
+
 @pytest.mark.spark
 def test_spark_terminate_session(spark, spark_session, spark_server):
     """Last of the module: ends the shared session."""
@@ -397,3 +425,6 @@ def test_spark_terminate_session(spark, spark_session, spark_server):
     assert all(e["ExecutorState"] in {"TERMINATED", "FAILED"} for e in ex), ex
     with pytest.raises(spark.exceptions.InvalidRequestException):
         spark.start_calculation_execution(SessionId=sid, CodeBlock="print(1)")
+    if has_dashboard(spark):
+        with pytest.raises(spark.exceptions.ResourceNotFoundException):
+            spark.get_resource_dashboard(ResourceARN=session_arn(spark_session))
