@@ -100,7 +100,7 @@ func (l *closeLog) recent(within time.Duration) string {
 		}
 	}
 	if out == "" {
-		return "no read on a locally closed connection was seen (the peer reset it)\n"
+		return "no traced connection saw the close (not one of this client's connections)\n"
 	}
 	return out
 }
@@ -110,8 +110,11 @@ type tracedRetryable struct{}
 
 func (tracedRetryable) IsErrorRetryable(err error) aws.Ternary {
 	v := retry.RetryableConnectionError{}.IsErrorRetryable(err)
-	if v == aws.TrueTernary {
-		fmt.Fprintf(os.Stderr, "glaux e2e client: retrying a broken connection: %v\n%s", err, closes.recent(5*time.Second))
+	switch {
+	case v == aws.TrueTernary && errors.Is(err, net.ErrClosed):
+		fmt.Fprintf(os.Stderr, "glaux e2e client: retrying a read on a connection closed here: %v\n%s", err, closes.recent(5*time.Second))
+	case v == aws.TrueTernary:
+		fmt.Fprintf(os.Stderr, "glaux e2e client: retrying a broken connection: %v\n", err)
 	}
 	return v
 }

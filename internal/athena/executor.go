@@ -41,20 +41,26 @@ func (s *Service) ListExecutors(ctx context.Context, in *wire.ListExecutorsReque
 	return out, nil
 }
 
+// executorsWait bounds how long ListExecutors waits for a driver's Spark REST API.
+const executorsWait = 10 * time.Second
+
 // executors lists a session's executors newest first: from Spark while the runner lives,
 // else from the last snapshot, else the coordinator alone from the session's own times.
 func (s *Service) executors(ctx context.Context, sess *Session) []wire.ExecutorsSummary {
 	var infos []ExecutorInfo
 	if ls := s.liveSession(sess.ID); ls != nil {
 		ls.mu.Lock()
-		r, ready := ls.runner, ls.ready
+		r, ready, last := ls.runner, ls.ready, ls.executors
 		ls.mu.Unlock()
 		if r != nil && ready {
-			qctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+			// Spark's REST API answers slowly on a loaded machine (its first call sets up
+			// handlers): allow it executorsWait, and answer the last snapshot if it is late.
+			qctx, cancel := context.WithTimeout(ctx, executorsWait)
 			got, err := r.Executors(qctx)
 			cancel()
 			if err != nil {
 				s.log.Warn("reading executors from Spark", "session", sess.ID, "err", err)
+				infos = last
 			} else {
 				infos = got
 				ls.mu.Lock()

@@ -90,6 +90,8 @@ type fakeRunner struct {
 	bindings   []string // session ids bound to
 	refuseBind string   // the reason a Bind is refused with ("" accepts)
 	executeErr error
+	// executorsErr makes Executors fail (a driver whose REST API does not answer in time).
+	executorsErr error
 	terminated bool
 	holdExit   bool // Terminate leaves reporting exited to the test
 	exitOnce   sync.Once
@@ -134,7 +136,15 @@ func (r *fakeRunner) Terminate(context.Context) error {
 }
 
 func (r *fakeRunner) Executors(context.Context) ([]ExecutorInfo, error) {
-	return []ExecutorInfo{{ID: "driver", IsDriver: true, Active: true, Cores: 1, MemoryMB: 1024}}, nil
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.executorsErr != nil {
+		return nil, r.executorsErr
+	}
+	return []ExecutorInfo{
+		{ID: "driver", IsDriver: true, Active: true, Cores: 1, MemoryMB: 1024},
+		{ID: "1", Active: true, Cores: 1, MemoryMB: 1024},
+	}, nil
 }
 
 // Bind answers like the runner's command thread: later, from the event goroutine.
