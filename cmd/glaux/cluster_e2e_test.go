@@ -440,7 +440,15 @@ print("workers", len(dirs))
 	if got := completed(t, out, deps.aws, s3url, akid, secret); got != "workers 2\n" {
 		t.Fatalf("tasks ran on: %q; want both workers", got)
 	}
-	workers := executorsOf(t, c, session, types.ExecutorTypeWorker)
+	// Spark's REST API may be late on a loaded machine: ListExecutors then answers what it
+	// read last, so ask until it has read the workers (or a minute has passed).
+	var workers []types.ExecutorsSummary
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(time.Second) {
+		workers = executorsOf(t, c, session, types.ExecutorTypeWorker)
+		if countState(workers, types.ExecutorStateRegistered) >= 2 || time.Now().After(deadline) {
+			break
+		}
+	}
 	if countState(workers, types.ExecutorStateRegistered) < 2 {
 		t.Fatalf("ListExecutors: want 2 REGISTERED WORKERs, got %s", describe(workers))
 	}
