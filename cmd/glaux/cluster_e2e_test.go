@@ -417,11 +417,16 @@ func TestCluster(t *testing.T) {
 	}
 
 	// The cluster session: up to 2 executors of 1 DPU (MaxConcurrentDpus 3 = coordinator + 2).
+	// With a Python file from the S3 store (docs/packages.md).
+	if err := store.Put(ctx, "s3://data/py/glauxdep.py", strings.NewReader("NAME = 'from s3'\n")); err != nil {
+		t.Fatal(err)
+	}
 	createSparkWorkGroup(t, c, "cluster")
 	session := startIdleSession(t, c, "cluster", func(in *athena.StartSessionInput) {
 		in.EngineConfiguration.MaxConcurrentDpus = aws.Int32(3)
 		// Executors stay for the whole test (they would go after 60 s idle).
-		in.EngineConfiguration.SparkProperties = map[string]string{"spark.dynamicAllocation.executorIdleTimeout": "600s"}
+		in.EngineConfiguration.SparkProperties = map[string]string{"spark.dynamicAllocation.executorIdleTimeout": "600s",
+			"spark.submit.pyFiles": "s3://data/py/glauxdep.py"}
 	})
 	t.Logf("session IDLE after %s", time.Since(began).Round(time.Second))
 
@@ -461,6 +466,19 @@ print("workers", len(dirs))
 		t.Errorf("coordinator: %s", describe(coord))
 	}
 	t.Logf("two executors after %s: %s", time.Since(began).Round(time.Second), describe(workers))
+
+	// %pip reaches the executors (as the zip of the overlay), and so does the S3 store's
+	// Python file.
+	wheel := writeWheel(t, t.TempDir(), "glauxpipdemo", "1.0", 42)
+	out = runCalculation(t, c, session, "%pip install --no-index "+wheel+`
+def names(i):
+    import os, glauxpipdemo, glauxdep
+    return (glauxpipdemo.VALUE, glauxdep.NAME, os.path.basename(os.path.dirname(os.path.dirname(glauxpipdemo.__file__))))
+print(sorted(set(sc.parallelize(range(8), 8).map(names).collect())))
+`)
+	if got := completed(t, out, deps.aws, s3url, akid, secret); !strings.HasSuffix(got, "[(42, 'from s3', 'pip-overlay-1.zip')]\n") {
+		t.Errorf("%%pip and pyFiles on the cluster's executors: %q", got)
+	}
 
 	// s3a:// on the same store: write a parquet dataset, read it back.
 	out = runCalculation(t, c, session, `

@@ -43,6 +43,11 @@ func (s *Service) startCold(ls *liveSession) {
 			break
 		}
 	}
+	if err := s.fetchDeps(context.Background(), ls.spec.SparkConf, ls.spec.ScratchDir); err != nil { // deps.go
+		s.log.Error("session's files not fetched", "session", ls.id, "err", err)
+		s.finishSession(ls, wire.SessionStateFailed, "The Spark driver could not be started: "+err.Error())
+		return
+	}
 	r, err := s.runtime.Start(context.Background(), ls.spec, func(ev RunnerEvent) { s.onEvent(ls, ev) })
 	if err != nil {
 		s.log.Error("runner did not start", "session", ls.id, "err", err)

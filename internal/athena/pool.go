@@ -284,7 +284,7 @@ func (s *Service) bindWarm(ls *liveSession, sess *Session, base map[string]strin
 	if s.cfg.WarmPool <= 0 {
 		return false
 	}
-	for k := range sess.EngineConfiguration.SparkProperties {
+	for k := range sessionSparkProperties(sess) {
 		if !runtimeSettable(k) {
 			return false
 		}

@@ -12,7 +12,10 @@ import (
 // user's SparkProperties, which win.
 func (s *Service) sparkConf(sess *Session, scratch string) map[string]string {
 	conf := s.baseSparkConf(sess, scratch)
-	for k, v := range sess.EngineConfiguration.SparkProperties {
+	for k, v := range sessionSparkProperties(sess) { // deps.go
+		if k == "spark.jars" && conf[k] != "" {
+			v = conf[k] + "," + v // the session's jars come beside the server's (S3A), not instead
+		}
 		conf[k] = v
 	}
 	return conf

@@ -14,7 +14,7 @@ import time
 # Before anything imports matplotlib: figures are rendered headless and captured.
 os.environ["MPLBACKEND"] = "module://glaux_runner.mplbackend"
 
-from . import dataframes, magics, progress  # noqa: E402
+from . import dataframes, magics, packages, progress  # noqa: E402
 from .interrupt import Interrupter, start_thread  # noqa: E402
 from .protocol import Channel  # noqa: E402
 from .shell import Shell  # noqa: E402
@@ -112,8 +112,8 @@ class Runner:
         self.channel.send("done", id=calculation_id, status=status, **fields)
 
 
-def start(session):
-    """Starts Spark and the shell; returns (engine module, spark)."""
+def start(session, overlay):
+    """Starts Spark with the session's package overlay; returns (engine module, spark)."""
     if os.environ.get("GLAUX_FAKE_SPARK", "0") not in ("", "0"):
         from . import fakespark as engine
     else:
@@ -123,7 +123,7 @@ def start(session):
         "spark.ui.showConsoleProgress": "false",  # progress goes to glaux, not into the log
         **json.loads(os.environ.get("GLAUX_SPARK_CONF") or "{}"),
     }
-    return engine, engine.start(conf)
+    return engine, engine.start(overlay.prepare(conf))
 
 
 def main():
@@ -142,10 +142,12 @@ def main():
         started=datetime.datetime.now(datetime.timezone.utc),
     )
     try:
-        engine, spark = start(session)
+        overlay = packages.Overlay()
+        engine, spark = start(session, overlay)
         sc = spark.sparkContext
+        overlay.bind(sc)
         shell = Shell.create({"spark": spark, "sc": sc, "SparkSession": engine.SparkSession, "SparkContext": engine.SparkContext})
-        magics.register(shell, spark, session)
+        magics.register(shell, spark, session, overlay)
         dataframes.register_formatter(shell)
         runner = Runner(channel, engine, spark, shell, session)
     except Exception as e:

@@ -1,4 +1,5 @@
-"""Athena's magics: %%sql, %session_id and %status."""
+"""Athena's magics: %%sql, %session_id and %status; and %pip, into the session's own overlay
+(packages.py)."""
 
 import dataclasses
 import datetime
@@ -16,7 +17,7 @@ class SessionInfo:
     started: datetime.datetime
 
 
-def register(shell, spark, session):
+def register(shell, spark, session, overlay):
     def sql(line, cell):
         """Runs Spark SQL and shows the result like DataFrame.show(), but (unlike Athena)
         without cutting values at 20 characters; the rows also go out as an HTML table."""
@@ -37,6 +38,11 @@ def register(shell, spark, session):
         print(f"Spark Version: {spark.version}")
         print(f"Started: {session.started:%Y-%m-%d %H:%M:%S} UTC")
 
+    def pip(line):
+        """Installs, uninstalls and lists the session's own packages (docs/packages.md)."""
+        overlay.run(line)
+
     shell.register_magic_function(sql, "cell", "sql")
+    shell.register_magic_function(pip, "line", "pip")
     shell.register_magic_function(session_id, "line", "session_id")
     shell.register_magic_function(status, "line", "status")
