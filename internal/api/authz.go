@@ -101,4 +101,8 @@ var inputs = map[string]func() input{
 	"ListCalculationExecutions":     func() input { return new(wire.ListCalculationExecutionsRequest) },
 	"StopCalculationExecution":      func() input { return new(wire.StopCalculationExecutionRequest) },
 	"ListExecutors":                 func() input { return new(wire.ListExecutorsRequest) },
+	"StartQueryExecution":           func() input { return new(wire.StartQueryExecutionInput) },
+	"GetQueryExecution":             func() input { return new(wire.GetQueryExecutionInput) },
+	"GetQueryResults":               func() input { return new(wire.GetQueryResultsInput) },
+	"StopQueryExecution":            func() input { return new(wire.StopQueryExecutionInput) },
 }
