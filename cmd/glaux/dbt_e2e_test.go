@@ -62,7 +62,7 @@ func startDBTServer(t *testing.T) *dbtServer {
 	if err := store.EnsureBucket(context.Background(), "glaux-results"); err != nil {
 		t.Fatal(err)
 	}
-	cfg := newConfig(t, "")
+	cfg := catalogConfig(t, "")
 	cfg.Objects, cfg.S3Endpoint, cfg.S3Region, cfg.S3PathStyle = "s3", s3url, "us-east-1", true
 	cfg.S3AccessKey, cfg.S3SecretKey, cfg.S3AJars = "test", "test", jars
 	s := startServer(t, cfg)
@@ -145,7 +145,7 @@ func testGlueAndQueries(t *testing.T, s *dbtServer) {
 	}
 	db, err := g.GetDatabase(ctx, &glue.GetDatabaseInput{Name: aws.String("gluetest"), CatalogId: aws.String("123456789012")})
 	if err != nil || aws.ToString(db.Database.Name) != "gluetest" || aws.ToString(db.Database.Description) != "it's a test" || !strings.HasPrefix(aws.ToString(db.Database.LocationUri), "s3a://glaux-results/warehouse/") {
-		t.Fatalf("GetDatabase: %+v, %v", db, err)
+		t.Fatalf("GetDatabase: %v; %s %q %s", err, aws.ToString(db.Database.Name), aws.ToString(db.Database.Description), aws.ToString(db.Database.LocationUri))
 	}
 	var bad *gluetypes.InvalidInputException
 	for name, call := range map[string]func() error{

@@ -66,6 +66,9 @@ type sqlResult struct {
 
 // StartQueryExecution runs one SQL statement in the system session.
 func (s *Service) StartQueryExecution(ctx context.Context, in *wire.StartQueryExecutionInput) (*wire.StartQueryExecutionOutput, error) {
+	if !s.SharedCatalog() {
+		return nil, ErrNoSharedCatalog
+	}
 	q := strings.TrimSpace(deref(in.QueryString))
 	if q == "" {
 		return nil, invalid("QueryString must not be empty.")

@@ -46,13 +46,29 @@ func (ss *systemSession) quitCh() chan struct{} {
 // systemTimeout bounds one piece of system code (a statement, a catalog lookup) after Spark is up.
 const systemTimeout = 10 * time.Minute
 
+// ErrNoSharedCatalog answers catalog and SQL calls when sessions have no shared catalog
+// (--catalog memory, or --runner-user): the system session's own would answer for nobody.
+var ErrNoSharedCatalog = &Error{Code: CodeInvalidRequest, AthenaErrorCode: ErrCodeInvalidInput,
+	Message: "glaux runs without a shared table catalog (--catalog memory, or --runner-user): there is no catalog for Glue or Athena SQL to use (docs/catalog.md)"}
+
+// SharedCatalog reports whether sessions share a table catalog (a Hive metastore).
+func (s *Service) SharedCatalog() bool {
+	return s.cfg.SparkDefaults["spark.sql.catalogImplementation"] == "hive"
+}
+
 // RunSystem runs Python code in the system session (starting it if needed) and returns what
 // the code printed. An exception in the code is a *SystemError; a runner that cannot start
 // or dies is an internal error.
 func (s *Service) RunSystem(ctx context.Context, code string) ([]byte, error) {
+	if !s.SharedCatalog() {
+		return nil, ErrNoSharedCatalog
+	}
 	ss := &s.sys
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
+	if err := ctx.Err(); err != nil {
+		return nil, err // given up while waiting its turn
+	}
 	if ss.closed {
 		return nil, &Error{Code: CodeInternal, Message: "glaux is shutting down"}
 	}

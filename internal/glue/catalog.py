@@ -85,7 +85,7 @@ def _glaux_glue(op, args_b64):
     elif op == "GetDatabase":
         res = database(args["Name"]) if ext.databaseExists(args["Name"]) else no_database(args["Name"])
     elif op == "CreateDatabase":
-        d = args["DatabaseInput"]
+        d = args
         if ext.databaseExists(d["Name"]):
             res = err("AlreadyExistsException", "Database already exists.")
         else:

@@ -171,6 +171,10 @@ func (h *Handler) run(ctx context.Context, op string, args any, out any) error {
 	var raw json.RawMessage
 	if err := h.sys.RunSystemJSON(ctx, code, &raw); err != nil {
 		var se *athena.SystemError
+		var de *athena.Error
+		if errors.As(err, &de) && de.Code == athena.CodeInvalidRequest {
+			return invalidInput("%s", de.Message)
+		}
 		if errors.As(err, &se) {
 			if strings.Contains(se.EName, "AnalysisException") || strings.Contains(se.EName, "ParseException") {
 				return invalidInput("%s", se.Error())
