@@ -59,8 +59,10 @@ func startDBTServer(t *testing.T) *dbtServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := store.EnsureBucket(context.Background(), "glaux-results"); err != nil {
-		t.Fatal(err)
+	for _, b := range []string{"glaux-results", "results"} { // the server's, and createSparkWorkGroup's
+		if err := store.EnsureBucket(context.Background(), b); err != nil {
+			t.Fatal(err)
+		}
 	}
 	cfg := catalogConfig(t, "")
 	cfg.Objects, cfg.S3Endpoint, cfg.S3Region, cfg.S3PathStyle = "s3", s3url, "us-east-1", true

@@ -334,6 +334,7 @@ func columnInfo(cols []sqlColumn) []wire.ColumnInfo {
 // statementType is Athena's StatementType of a statement: DML for queries and writes,
 // UTILITY for DESCRIBE/SHOW/EXPLAIN, DDL for the rest.
 func statementType(q string) string {
+	q = strings.TrimSpace(q)
 	for strings.HasPrefix(q, "--") || strings.HasPrefix(q, "/*") || strings.HasPrefix(q, "(") {
 		switch {
 		case strings.HasPrefix(q, "--"):
@@ -352,8 +353,11 @@ func statementType(q string) string {
 			q = strings.TrimSpace(q[1:])
 		}
 	}
-	word := strings.ToUpper(strings.FieldsFunc(q+" ", func(r rune) bool { return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') })[0])
-	switch word {
+	words := strings.FieldsFunc(q, func(r rune) bool { return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') })
+	if len(words) == 0 {
+		return "DDL"
+	}
+	switch strings.ToUpper(words[0]) {
 	case "SELECT", "WITH", "VALUES", "TABLE", "INSERT", "UPDATE", "DELETE", "MERGE", "FROM":
 		return "DML"
 	case "DESCRIBE", "DESC", "SHOW", "EXPLAIN":
