@@ -125,11 +125,13 @@ func hasOutputLocation(wg *WorkGroup) bool {
 
 // runQuery runs qe and records how it ended.
 func (s *Service) runQuery(ctx context.Context, qe *queryExecution) {
-	s.queries.update(qe, func() { qe.state, qe.started = wire.QueryExecutionStateRunning, s.now() })
 	code := fmt.Sprintf("%s\n_glaux_sql(%q, %q, %d)\n", systemSQL,
 		base64.StdEncoding.EncodeToString([]byte(qe.query)), base64.StdEncoding.EncodeToString([]byte(qe.database)), maxResultRows)
 	var res sqlResult
-	err := s.RunSystemJSON(ctx, code, &res)
+	// QUEUED until the system session takes it (one statement or catalog call at a time).
+	err := s.runSystemJSON(ctx, code, &res, func() {
+		s.queries.update(qe, func() { qe.state, qe.started = wire.QueryExecutionStateRunning, s.now() })
+	})
 	if err == nil && len(res.Rows) > maxResultRows {
 		err = &SystemError{EName: "ResultTooLarge", EValue: fmt.Sprintf("the statement returned more than %d rows, the most glaux keeps", maxResultRows)}
 	}
@@ -138,6 +140,9 @@ func (s *Service) runQuery(ctx context.Context, qe *queryExecution) {
 	}
 	s.queries.update(qe, func() {
 		qe.completed = s.now()
+		if qe.started.IsZero() { // it never ran (stopped, or the session could not start)
+			qe.started = qe.completed
+		}
 		qe.engineMillis = qe.completed.Sub(qe.started).Milliseconds()
 		se, isUser := err.(*SystemError)
 		switch {

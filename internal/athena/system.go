@@ -60,6 +60,11 @@ func (s *Service) SharedCatalog() bool {
 // the code printed. An exception in the code is a *SystemError; a runner that cannot start
 // or dies is an internal error.
 func (s *Service) RunSystem(ctx context.Context, code string) ([]byte, error) {
+	return s.runSystem(ctx, code, nil)
+}
+
+// runSystem is RunSystem; started, when not nil, is called once the code has its turn.
+func (s *Service) runSystem(ctx context.Context, code string, started func()) ([]byte, error) {
 	if !s.SharedCatalog() {
 		return nil, ErrNoSharedCatalog
 	}
@@ -76,6 +81,9 @@ func (s *Service) RunSystem(ctx context.Context, code string) ([]byte, error) {
 		if err := s.startSystem(); err != nil {
 			return nil, err
 		}
+	}
+	if started != nil {
+		started()
 	}
 	ss.seq++
 	id := fmt.Sprintf("system-%d", ss.seq)
@@ -122,7 +130,11 @@ func (s *Service) RunSystem(ctx context.Context, code string) ([]byte, error) {
 
 // RunSystemJSON runs code that prints one JSON document and decodes it into out.
 func (s *Service) RunSystemJSON(ctx context.Context, code string, out any) error {
-	b, err := s.RunSystem(ctx, code)
+	return s.runSystemJSON(ctx, code, out, nil)
+}
+
+func (s *Service) runSystemJSON(ctx context.Context, code string, out any, started func()) error {
+	b, err := s.runSystem(ctx, code, started)
 	if err != nil {
 		return err
 	}

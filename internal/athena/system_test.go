@@ -126,6 +126,10 @@ func TestQueryLifecycle(t *testing.T) {
 	if _, err := e.svc.GetQueryResults(e.ctx, &wire.GetQueryResultsInput{QueryExecutionId: &id}); err == nil {
 		t.Error("GetQueryResults of a running statement succeeded")
 	}
+	bad := start("SELEC 1") // waits its turn
+	if st := *state(bad).Status.State; st != wire.QueryExecutionStateQueued {
+		t.Errorf("behind a running statement: %s", st)
+	}
 	r.answer(t, x, `{"columns":[{"name":"id","type":"bigint","nullable":true}],"rows":[["1"],[null]]}`, "ok", "", "")
 	eventually(t, "the statement to succeed", func() bool { return *state(id).Status.State == wire.QueryExecutionStateSucceeded })
 	res, err := e.svc.GetQueryResults(e.ctx, &wire.GetQueryResultsInput{QueryExecutionId: &id})
@@ -141,7 +145,6 @@ func TestQueryLifecycle(t *testing.T) {
 		t.Errorf("result object %q", got)
 	}
 
-	bad := start("SELEC 1")
 	r.answer(t, r.execution(t), "", "error", "ParseException", "[PARSE_SYNTAX_ERROR] Syntax error at or near 'SELEC'.")
 	eventually(t, "the statement to fail", func() bool { return *state(bad).Status.State == wire.QueryExecutionStateFailed })
 	if st := state(bad).Status; !strings.Contains(*st.StateChangeReason, "PARSE_SYNTAX_ERROR") || *st.AthenaError.ErrorCategory != 2 {
