@@ -34,8 +34,8 @@ type systemSession struct {
 	seq    int
 	closed bool
 
-	quitOnce sync.Once
-	quit     chan struct{} // closed by closeSystem: a running piece of code is abandoned
+	quitOnce, closeOnce sync.Once
+	quit                chan struct{} // closed by closeSystem: a running piece of code is abandoned
 }
 
 func (ss *systemSession) quitCh() chan struct{} {
@@ -205,7 +205,8 @@ func (s *Service) stopSystemLocked() {
 
 // closeSystem stops the system session for good (Close).
 func (s *Service) closeSystem() {
-	close(s.sys.quitCh())
+	quit := s.sys.quitCh()
+	s.sys.closeOnce.Do(func() { close(quit) })
 	s.sys.mu.Lock()
 	defer s.sys.mu.Unlock()
 	s.sys.closed = true
