@@ -22,11 +22,13 @@ import (
 	"glaux/internal/api"
 	"glaux/internal/athena"
 	"glaux/internal/authz"
+	"glaux/internal/glue"
 	"glaux/internal/objects"
 	"glaux/internal/runtime"
 	"glaux/internal/s3serve"
 	"glaux/internal/sigv4"
 	"glaux/internal/sqlite"
+	"glaux/internal/sts"
 	runnerpy "glaux/python"
 	"glaux/web"
 )
@@ -163,8 +165,23 @@ func serve(ctx context.Context, cfg *Config, ready chan<- string) error {
 	if cfg.S3Addr != "" && cfg.Objects != "s3" {
 		s3OnAPI = s3serve.New(filepath.Join(cfg.DataDir, "objects"), &sigv4.Verifier{Creds: sigv4.StaticCredentials(cfg.Credentials), Service: "s3"}, log)
 	}
+	// Glue's catalog operations and STS GetCallerIdentity, for dbt-athena (docs/dbt.md), told
+	// apart by their credential scope.
+	glueAPI := glue.NewHandler(svc, &sigv4.Verifier{Creds: sigv4.StaticCredentials(cfg.Credentials), Service: "glue"}, cfg.AccountID, log)
+	stsAPI := sts.NewHandler(&sigv4.Verifier{Creds: sigv4.StaticCredentials(cfg.Credentials), Service: "sts"}, cfg.AccountID, log)
+	if policies != nil {
+		glueAPI.UsePolicies(policies, cfg.Region)
+	}
 	srv := &http.Server{
 		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			switch sigv4.ScopeService(r) {
+			case "glue":
+				glueAPI.ServeHTTP(w, r)
+				return
+			case "sts":
+				stsAPI.ServeHTTP(w, r)
+				return
+			}
 			if r.Header.Get("X-Amz-Target") == "" && strings.HasPrefix(r.URL.Path, "/notebook/") {
 				notebooks.ServeHTTP(w, r)
 				return

@@ -139,7 +139,7 @@ func TestProtocolErrors(t *testing.T) {
 		{"trailing garbage", "ListWorkGroups", []byte(`{} {}`), true, 400, "SerializationException", "not valid JSON"},
 		{"unknown target", "NoSuchOperation", []byte(`{}`), true, 400, "UnknownOperationException", "NoSuchOperation"},
 		{"no target", "", []byte(`{}`), true, 400, "UnknownOperationException", "X-Amz-Target"},
-		{"SQL operation not served", "StartQueryExecution", []byte(`{"QueryString": "SELECT 1"}`), true, 400, "InvalidRequestException", "not supported"},
+		{"SQL operation not served", "ListNamedQueries", []byte(`{}`), true, 400, "InvalidRequestException", "not supported"},
 		{"required member missing", "CreateWorkGroup", []byte(`{}`), true, 400, "InvalidRequestException", "Member must not be null"},
 		{"oversize body", "ListWorkGroups", big, false, 413, "RequestEntityTooLargeException", strconv.Itoa(api.MaxBodyBytes)},
 		{"missing signature", "ListWorkGroups", []byte(`{}`), false, 403, "MissingAuthenticationTokenException", "Missing Authentication Token"},
@@ -170,8 +170,8 @@ func TestProtocolErrors(t *testing.T) {
 		})
 	}
 	// The unserved operation is refused the same way through the SDK, as a typed error.
-	_, err := s.Client.StartQueryExecution(context.Background(), &athena.StartQueryExecutionInput{QueryString: aws.String("SELECT 1")})
-	wantInvalid(t, err, "UNSUPPORTED_OPERATION", "StartQueryExecution", "not supported")
+	_, err := s.Client.ListNamedQueries(context.Background(), &athena.ListNamedQueriesInput{})
+	wantInvalid(t, err, "UNSUPPORTED_OPERATION", "ListNamedQueries", "not supported")
 }
 
 // TestProtocolTimestampsAreNumbers reads timestamps off the wire: epoch seconds as JSON

@@ -217,6 +217,26 @@ func TestRESTEveryServedRoute(t *testing.T) {
 	op("DeleteWorkGroup")
 	call("DELETE", "/workgroups/rest-wg?RecursiveDeleteOption=true", nil)
 
+	// Athena SQL needs the shared catalog, which fake Spark has not (docs/dbt.md; TestDBT runs
+	// it for real): its routes are still matched, bound and answered.
+	qid := "0b9f8a3e-1c2d-4e5f-8a9b-0c1d2e3f4a5b"
+	for _, q := range []struct {
+		op, method, path string
+		body             any
+		msg              string
+	}{
+		{"StartQueryExecution", "POST", "/query-executions", map[string]any{"QueryString": "SELECT 1"}, "shared table catalog"},
+		{"GetQueryExecution", "GET", "/query-executions/" + qid, nil, qid},
+		{"GetQueryResults", "GET", "/query-executions/" + qid + "/results?MaxResults=10", nil, qid},
+		{"StopQueryExecution", "POST", "/query-executions/" + qid + "/stop", nil, qid},
+	} {
+		op(q.op)
+		r := restCall(t, e, q.method, q.path, q.body, true)
+		if msg, _ := r.Body["Message"].(string); r.Status != 400 || r.Body["__type"] != "InvalidRequestException" || !strings.Contains(msg, q.msg) {
+			t.Errorf("%s: %d %s", q.op, r.Status, r.Raw)
+		}
+	}
+
 	for o := range wire.Errors {
 		if !seen[o] {
 			t.Errorf("%s was not called through restJson1", o)

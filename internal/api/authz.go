@@ -102,4 +102,8 @@ var inputs = map[string]func() input{
 	"StopCalculationExecution":      func() input { return new(wire.StopCalculationExecutionRequest) },
 	"ListExecutors":                 func() input { return new(wire.ListExecutorsRequest) },
 	"GetResourceDashboard":          func() input { return new(wire.GetResourceDashboardRequest) },
+	"StartQueryExecution":           func() input { return new(wire.StartQueryExecutionInput) },
+	"GetQueryExecution":             func() input { return new(wire.GetQueryExecutionInput) },
+	"GetQueryResults":               func() input { return new(wire.GetQueryResultsInput) },
+	"StopQueryExecution":            func() input { return new(wire.StopQueryExecutionInput) },
 }

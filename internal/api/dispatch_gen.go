@@ -43,6 +43,10 @@ type Service interface {
 	StopCalculationExecution(ctx context.Context, in *wire.StopCalculationExecutionRequest) (*wire.StopCalculationExecutionResponse, error)
 	ListExecutors(ctx context.Context, in *wire.ListExecutorsRequest) (*wire.ListExecutorsResponse, error)
 	GetResourceDashboard(ctx context.Context, in *wire.GetResourceDashboardRequest) (*wire.GetResourceDashboardResponse, error)
+	StartQueryExecution(ctx context.Context, in *wire.StartQueryExecutionInput) (*wire.StartQueryExecutionOutput, error)
+	GetQueryExecution(ctx context.Context, in *wire.GetQueryExecutionInput) (*wire.GetQueryExecutionOutput, error)
+	GetQueryResults(ctx context.Context, in *wire.GetQueryResultsInput) (*wire.GetQueryResultsOutput, error)
+	StopQueryExecution(ctx context.Context, in *wire.StopQueryExecutionInput) (*wire.StopQueryExecutionOutput, error)
 }
 
 // restRoutes is the restJson1 request line of every operation of the model, served or
@@ -560,6 +564,56 @@ func decodeInput(op string, body []byte, rr *restRequest) (input, error) {
 			return nil, err
 		}
 		return in, nil
+	case "StartQueryExecution":
+		in := new(wire.StartQueryExecutionInput)
+		if err := decode(body, in); err != nil {
+			return nil, err
+		}
+		if err := in.Validate(); err != nil {
+			return nil, err
+		}
+		return in, nil
+	case "GetQueryExecution":
+		in := new(wire.GetQueryExecutionInput)
+		if err := decode(body, in); err != nil {
+			return nil, err
+		}
+		if rr != nil {
+			in.QueryExecutionId = rr.value("uri", "QueryExecutionId")
+		}
+		if err := in.Validate(); err != nil {
+			return nil, err
+		}
+		return in, nil
+	case "GetQueryResults":
+		in := new(wire.GetQueryResultsInput)
+		if err := decode(body, in); err != nil {
+			return nil, err
+		}
+		if rr != nil {
+			if err := setInt32(&in.MaxResults, "MaxResults", rr.value("querystring", "MaxResults")); err != nil {
+				return nil, err
+			}
+			in.NextToken = rr.value("querystring", "NextToken")
+			in.QueryExecutionId = rr.value("uri", "QueryExecutionId")
+			in.QueryResultType = rr.value("querystring", "QueryResultType")
+		}
+		if err := in.Validate(); err != nil {
+			return nil, err
+		}
+		return in, nil
+	case "StopQueryExecution":
+		in := new(wire.StopQueryExecutionInput)
+		if err := decode(body, in); err != nil {
+			return nil, err
+		}
+		if rr != nil {
+			in.QueryExecutionId = rr.value("uri", "QueryExecutionId")
+		}
+		if err := in.Validate(); err != nil {
+			return nil, err
+		}
+		return in, nil
 	}
 	return nil, errUnknownOperation
 }
@@ -633,6 +687,14 @@ func run(ctx context.Context, svc Service, op string, in input) (any, error) {
 		return svc.ListExecutors(ctx, in.(*wire.ListExecutorsRequest))
 	case "GetResourceDashboard":
 		return svc.GetResourceDashboard(ctx, in.(*wire.GetResourceDashboardRequest))
+	case "StartQueryExecution":
+		return svc.StartQueryExecution(ctx, in.(*wire.StartQueryExecutionInput))
+	case "GetQueryExecution":
+		return svc.GetQueryExecution(ctx, in.(*wire.GetQueryExecutionInput))
+	case "GetQueryResults":
+		return svc.GetQueryResults(ctx, in.(*wire.GetQueryResultsInput))
+	case "StopQueryExecution":
+		return svc.StopQueryExecution(ctx, in.(*wire.StopQueryExecutionInput))
 	}
 	return nil, errUnknownOperation
 }

@@ -281,6 +281,7 @@ func (s *Service) expireIdle(ctx context.Context) {
 // no runner outlives glaux.
 func (s *Service) Close(ctx context.Context) {
 	s.closePool()
+	s.closeSystem()
 	s.mu.Lock()
 	list := make([]*liveSession, 0, len(s.live))
 	for _, ls := range s.live {

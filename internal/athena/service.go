@@ -68,6 +68,9 @@ type Service struct {
 	mu   sync.Mutex
 	live map[string]*liveSession // sessions with a runner, by session id
 	pool pool
+	// sys is the system session, queries the Athena SQL statements it ran (query.go).
+	sys     systemSession
+	queries queryExecutions
 	// wg tracks background work (result uploads, runner events) for Close.
 	wg sync.WaitGroup
 }

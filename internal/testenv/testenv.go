@@ -23,10 +23,11 @@ const (
 	Root      = "root"      // root for anything else (mounting a tmpfs)
 	Browser   = "browser"   // node, the page's npm packages and Chromium
 	Tools     = "tools"     // the test tools' environment on PATH: the AWS CLI
+	DBT       = "dbt"       // GLAUX_DBT_PYTHON, the released dbt-athena (python/requirements-dbt.txt)
 )
 
 // Known lists every component, for checking GLAUX_SKIP.
-var Known = []string{Python, Spark, Cluster, S3, Isolation, Root, Browser, Tools}
+var Known = []string{Python, Spark, Cluster, S3, Isolation, Root, Browser, Tools, DBT}
 
 // Skipped reports whether GLAUX_SKIP opts out of component.
 func Skipped(component string) bool {

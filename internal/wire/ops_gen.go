@@ -38,6 +38,10 @@ var Errors = map[string][]string{
 	"StopCalculationExecution":      []string{"InternalServerException", "InvalidRequestException", "ResourceNotFoundException"},
 	"ListExecutors":                 []string{"InternalServerException", "InvalidRequestException", "ResourceNotFoundException"},
 	"GetResourceDashboard":          []string{"InternalServerException", "InvalidRequestException", "ResourceNotFoundException"},
+	"StartQueryExecution":           []string{"InternalServerException", "InvalidRequestException", "TooManyRequestsException"},
+	"GetQueryExecution":             []string{"InternalServerException", "InvalidRequestException"},
+	"GetQueryResults":               []string{"InternalServerException", "InvalidRequestException", "TooManyRequestsException"},
+	"StopQueryExecution":            []string{"InternalServerException", "InvalidRequestException"},
 }
 
 // ModelOperations names every operation of the Athena model, served or not.

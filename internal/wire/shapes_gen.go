@@ -11,6 +11,13 @@ type ApplicationDPUSizes struct {
 	SupportedDPUSizes    []int32 `json:"SupportedDPUSizes,omitzero"`
 }
 
+type AthenaError struct {
+	ErrorCategory *int32  `json:"ErrorCategory,omitempty"`
+	ErrorMessage  *string `json:"ErrorMessage,omitempty"`
+	ErrorType     *int32  `json:"ErrorType,omitempty"`
+	Retryable     *bool   `json:"Retryable,omitempty"`
+}
+
 type CalculationConfiguration struct {
 	CodeBlock *string `json:"CodeBlock,omitempty"`
 }
@@ -52,6 +59,19 @@ type CloudWatchLoggingConfiguration struct {
 	LogTypes            map[string][]string `json:"LogTypes,omitzero"`
 }
 
+type ColumnInfo struct {
+	CaseSensitive *bool   `json:"CaseSensitive,omitempty"`
+	CatalogName   *string `json:"CatalogName,omitempty"`
+	Label         *string `json:"Label,omitempty"`
+	Name          *string `json:"Name"`
+	Nullable      *string `json:"Nullable,omitempty"`
+	Precision     *int32  `json:"Precision,omitempty"`
+	Scale         *int32  `json:"Scale,omitempty"`
+	SchemaName    *string `json:"SchemaName,omitempty"`
+	TableName     *string `json:"TableName,omitempty"`
+	Type          *string `json:"Type"`
+}
+
 type CreateNotebookInput struct {
 	ClientRequestToken *string `json:"ClientRequestToken,omitempty"`
 	Name               *string `json:"Name,omitempty"`
@@ -84,6 +104,10 @@ type CreateWorkGroupOutput struct {
 
 type CustomerContentEncryptionConfiguration struct {
 	KmsKey *string `json:"KmsKey"`
+}
+
+type Datum struct {
+	VarCharValue *string `json:"VarCharValue,omitempty"`
 }
 
 type DeleteNotebookInput struct {
@@ -179,6 +203,27 @@ type GetNotebookMetadataInput struct {
 
 type GetNotebookMetadataOutput struct {
 	NotebookMetadata *NotebookMetadata `json:"NotebookMetadata,omitempty"`
+}
+
+type GetQueryExecutionInput struct {
+	QueryExecutionId *string `json:"QueryExecutionId,omitempty"`
+}
+
+type GetQueryExecutionOutput struct {
+	QueryExecution *QueryExecution `json:"QueryExecution,omitempty"`
+}
+
+type GetQueryResultsInput struct {
+	MaxResults       *int32  `json:"MaxResults,omitempty"`
+	NextToken        *string `json:"NextToken,omitempty"`
+	QueryExecutionId *string `json:"QueryExecutionId,omitempty"`
+	QueryResultType  *string `json:"QueryResultType,omitempty"`
+}
+
+type GetQueryResultsOutput struct {
+	NextToken   *string    `json:"NextToken,omitempty"`
+	ResultSet   *ResultSet `json:"ResultSet,omitempty"`
+	UpdateCount *int64     `json:"UpdateCount,omitempty"`
 }
 
 type GetResourceDashboardRequest struct {
@@ -382,6 +427,49 @@ type NotebookSessionSummary struct {
 	SessionId    *string `json:"SessionId,omitempty"`
 }
 
+type QueryExecution struct {
+	EngineVersion                           *EngineVersion                           `json:"EngineVersion,omitempty"`
+	ExecutionParameters                     []string                                 `json:"ExecutionParameters,omitzero"`
+	ManagedQueryResultsConfiguration        *ManagedQueryResultsConfiguration        `json:"ManagedQueryResultsConfiguration,omitempty"`
+	Query                                   *string                                  `json:"Query,omitempty"`
+	QueryExecutionContext                   *QueryExecutionContext                   `json:"QueryExecutionContext,omitempty"`
+	QueryExecutionId                        *string                                  `json:"QueryExecutionId,omitempty"`
+	QueryResultsS3AccessGrantsConfiguration *QueryResultsS3AccessGrantsConfiguration `json:"QueryResultsS3AccessGrantsConfiguration,omitempty"`
+	ResultConfiguration                     *ResultConfiguration                     `json:"ResultConfiguration,omitempty"`
+	ResultReuseConfiguration                *ResultReuseConfiguration                `json:"ResultReuseConfiguration,omitempty"`
+	StatementType                           *string                                  `json:"StatementType,omitempty"`
+	Statistics                              *QueryExecutionStatistics                `json:"Statistics,omitempty"`
+	Status                                  *QueryExecutionStatus                    `json:"Status,omitempty"`
+	SubstatementType                        *string                                  `json:"SubstatementType,omitempty"`
+	WorkGroup                               *string                                  `json:"WorkGroup,omitempty"`
+}
+
+type QueryExecutionContext struct {
+	Catalog  *string `json:"Catalog,omitempty"`
+	Database *string `json:"Database,omitempty"`
+}
+
+type QueryExecutionStatistics struct {
+	DataManifestLocation             *string                 `json:"DataManifestLocation,omitempty"`
+	DataScannedInBytes               *int64                  `json:"DataScannedInBytes,omitempty"`
+	DpuCount                         *float64                `json:"DpuCount,omitempty"`
+	EngineExecutionTimeInMillis      *int64                  `json:"EngineExecutionTimeInMillis,omitempty"`
+	QueryPlanningTimeInMillis        *int64                  `json:"QueryPlanningTimeInMillis,omitempty"`
+	QueryQueueTimeInMillis           *int64                  `json:"QueryQueueTimeInMillis,omitempty"`
+	ResultReuseInformation           *ResultReuseInformation `json:"ResultReuseInformation,omitempty"`
+	ServicePreProcessingTimeInMillis *int64                  `json:"ServicePreProcessingTimeInMillis,omitempty"`
+	ServiceProcessingTimeInMillis    *int64                  `json:"ServiceProcessingTimeInMillis,omitempty"`
+	TotalExecutionTimeInMillis       *int64                  `json:"TotalExecutionTimeInMillis,omitempty"`
+}
+
+type QueryExecutionStatus struct {
+	AthenaError        *AthenaError `json:"AthenaError,omitempty"`
+	CompletionDateTime *Time        `json:"CompletionDateTime,omitempty"`
+	State              *string      `json:"State,omitempty"`
+	StateChangeReason  *string      `json:"StateChangeReason,omitempty"`
+	SubmissionDateTime *Time        `json:"SubmissionDateTime,omitempty"`
+}
+
 type QueryResultsS3AccessGrantsConfiguration struct {
 	AuthenticationType    *string `json:"AuthenticationType"`
 	CreateUserLevelPrefix *bool   `json:"CreateUserLevelPrefix,omitempty"`
@@ -404,6 +492,32 @@ type ResultConfigurationUpdates struct {
 	RemoveEncryptionConfiguration *bool                    `json:"RemoveEncryptionConfiguration,omitempty"`
 	RemoveExpectedBucketOwner     *bool                    `json:"RemoveExpectedBucketOwner,omitempty"`
 	RemoveOutputLocation          *bool                    `json:"RemoveOutputLocation,omitempty"`
+}
+
+type ResultReuseByAgeConfiguration struct {
+	Enabled         *bool  `json:"Enabled"`
+	MaxAgeInMinutes *int32 `json:"MaxAgeInMinutes,omitempty"`
+}
+
+type ResultReuseConfiguration struct {
+	ResultReuseByAgeConfiguration *ResultReuseByAgeConfiguration `json:"ResultReuseByAgeConfiguration,omitempty"`
+}
+
+type ResultReuseInformation struct {
+	ReusedPreviousResult *bool `json:"ReusedPreviousResult"`
+}
+
+type ResultSet struct {
+	ResultSetMetadata *ResultSetMetadata `json:"ResultSetMetadata,omitempty"`
+	Rows              []Row              `json:"Rows,omitzero"`
+}
+
+type ResultSetMetadata struct {
+	ColumnInfo []ColumnInfo `json:"ColumnInfo,omitzero"`
+}
+
+type Row struct {
+	Data []Datum `json:"Data,omitzero"`
 }
 
 type S3LoggingConfiguration struct {
@@ -454,6 +568,21 @@ type StartCalculationExecutionResponse struct {
 	State                  *string `json:"State,omitempty"`
 }
 
+type StartQueryExecutionInput struct {
+	ClientRequestToken       *string                   `json:"ClientRequestToken,omitempty"`
+	EngineConfiguration      *EngineConfiguration      `json:"EngineConfiguration,omitempty"`
+	ExecutionParameters      []string                  `json:"ExecutionParameters,omitzero"`
+	QueryExecutionContext    *QueryExecutionContext    `json:"QueryExecutionContext,omitempty"`
+	QueryString              *string                   `json:"QueryString,omitempty"`
+	ResultConfiguration      *ResultConfiguration      `json:"ResultConfiguration,omitempty"`
+	ResultReuseConfiguration *ResultReuseConfiguration `json:"ResultReuseConfiguration,omitempty"`
+	WorkGroup                *string                   `json:"WorkGroup,omitempty"`
+}
+
+type StartQueryExecutionOutput struct {
+	QueryExecutionId *string `json:"QueryExecutionId,omitempty"`
+}
+
 type StartSessionRequest struct {
 	ClientRequestToken          *string                  `json:"ClientRequestToken,omitempty"`
 	CopyWorkGroupTags           *bool                    `json:"CopyWorkGroupTags,omitempty"`
@@ -478,6 +607,13 @@ type StopCalculationExecutionRequest struct {
 
 type StopCalculationExecutionResponse struct {
 	State *string `json:"State,omitempty"`
+}
+
+type StopQueryExecutionInput struct {
+	QueryExecutionId *string `json:"QueryExecutionId,omitempty"`
+}
+
+type StopQueryExecutionOutput struct {
 }
 
 type Tag struct {
@@ -610,6 +746,12 @@ const (
 )
 
 const (
+	ColumnNullableNotNull  = "NOT_NULL"
+	ColumnNullableNullable = "NULLABLE"
+	ColumnNullableUnknown  = "UNKNOWN"
+)
+
+const (
 	EncryptionOptionSseS3  = "SSE_S3"
 	EncryptionOptionSseKms = "SSE_KMS"
 	EncryptionOptionCseKms = "CSE_KMS"
@@ -635,6 +777,19 @@ const (
 )
 
 const (
+	QueryExecutionStateQueued    = "QUEUED"
+	QueryExecutionStateRunning   = "RUNNING"
+	QueryExecutionStateSucceeded = "SUCCEEDED"
+	QueryExecutionStateFailed    = "FAILED"
+	QueryExecutionStateCancelled = "CANCELLED"
+)
+
+const (
+	QueryResultTypeDataManifest = "DATA_MANIFEST"
+	QueryResultTypeDataRows     = "DATA_ROWS"
+)
+
+const (
 	S3AclOptionBucketOwnerFullControl = "BUCKET_OWNER_FULL_CONTROL"
 )
 
@@ -647,6 +802,12 @@ const (
 	SessionStateTerminated  = "TERMINATED"
 	SessionStateDegraded    = "DEGRADED"
 	SessionStateFailed      = "FAILED"
+)
+
+const (
+	StatementTypeDdl     = "DDL"
+	StatementTypeDml     = "DML"
+	StatementTypeUtility = "UTILITY"
 )
 
 const (

@@ -311,6 +311,45 @@ func (v *GetNotebookMetadataInput) validate(c *checker, path string) {
 	}
 }
 
+func (v *GetQueryExecutionInput) validate(c *checker, path string) {
+	if v == nil {
+		return
+	}
+	if v.QueryExecutionId == nil {
+		c.required(c.join(path, "queryExecutionId"))
+	}
+	if v.QueryExecutionId != nil {
+		c.minLen(c.join(path, "queryExecutionId"), *v.QueryExecutionId, 1)
+		c.maxLen(c.join(path, "queryExecutionId"), *v.QueryExecutionId, 128)
+		c.pattern(c.join(path, "queryExecutionId"), *v.QueryExecutionId, patternQueryExecutionId.MatchString(*v.QueryExecutionId), "\\S+")
+	}
+}
+
+func (v *GetQueryResultsInput) validate(c *checker, path string) {
+	if v == nil {
+		return
+	}
+	if v.MaxResults != nil {
+		c.min(c.join(path, "maxResults"), int64(*v.MaxResults), 1)
+		c.max(c.join(path, "maxResults"), int64(*v.MaxResults), 1000)
+	}
+	if v.NextToken != nil {
+		c.minLen(c.join(path, "nextToken"), *v.NextToken, 1)
+		c.maxLen(c.join(path, "nextToken"), *v.NextToken, 1024)
+	}
+	if v.QueryExecutionId == nil {
+		c.required(c.join(path, "queryExecutionId"))
+	}
+	if v.QueryExecutionId != nil {
+		c.minLen(c.join(path, "queryExecutionId"), *v.QueryExecutionId, 1)
+		c.maxLen(c.join(path, "queryExecutionId"), *v.QueryExecutionId, 128)
+		c.pattern(c.join(path, "queryExecutionId"), *v.QueryExecutionId, patternQueryExecutionId.MatchString(*v.QueryExecutionId), "\\S+")
+	}
+	if v.QueryResultType != nil {
+		c.enum(c.join(path, "queryResultType"), *v.QueryResultType, []string{"DATA_MANIFEST", "DATA_ROWS"})
+	}
+}
+
 func (v *GetResourceDashboardRequest) validate(c *checker, path string) {
 	if v == nil {
 		return
@@ -638,6 +677,21 @@ func (v *MonitoringConfiguration) validate(c *checker, path string) {
 	v.S3LoggingConfiguration.validate(c, c.join(path, "s3LoggingConfiguration"))
 }
 
+func (v *QueryExecutionContext) validate(c *checker, path string) {
+	if v == nil {
+		return
+	}
+	if v.Catalog != nil {
+		c.minLen(c.join(path, "catalog"), *v.Catalog, 1)
+		c.maxLen(c.join(path, "catalog"), *v.Catalog, 256)
+		c.pattern(c.join(path, "catalog"), *v.Catalog, validKeyString(*v.Catalog), "[\\u0020-\\uD7FF\\uE000-\\uFFFD\\uD800\\uDC00-\\uDBFF\\uDFFF\\t]*")
+	}
+	if v.Database != nil {
+		c.minLen(c.join(path, "database"), *v.Database, 1)
+		c.maxLen(c.join(path, "database"), *v.Database, 255)
+	}
+}
+
 func (v *QueryResultsS3AccessGrantsConfiguration) validate(c *checker, path string) {
 	if v == nil {
 		return
@@ -677,6 +731,26 @@ func (v *ResultConfigurationUpdates) validate(c *checker, path string) {
 		c.maxLen(c.join(path, "expectedBucketOwner"), *v.ExpectedBucketOwner, 12)
 		c.pattern(c.join(path, "expectedBucketOwner"), *v.ExpectedBucketOwner, patternAwsAccountId.MatchString(*v.ExpectedBucketOwner), "^[0-9]+$")
 	}
+}
+
+func (v *ResultReuseByAgeConfiguration) validate(c *checker, path string) {
+	if v == nil {
+		return
+	}
+	if v.Enabled == nil {
+		c.required(c.join(path, "enabled"))
+	}
+	if v.MaxAgeInMinutes != nil {
+		c.min(c.join(path, "maxAgeInMinutes"), int64(*v.MaxAgeInMinutes), 0)
+		c.max(c.join(path, "maxAgeInMinutes"), int64(*v.MaxAgeInMinutes), 10080)
+	}
+}
+
+func (v *ResultReuseConfiguration) validate(c *checker, path string) {
+	if v == nil {
+		return
+	}
+	v.ResultReuseByAgeConfiguration.validate(c, c.join(path, "resultReuseByAgeConfiguration"))
 }
 
 func (v *S3LoggingConfiguration) validate(c *checker, path string) {
@@ -719,6 +793,40 @@ func (v *StartCalculationExecutionRequest) validate(c *checker, path string) {
 	if v.SessionId != nil {
 		c.minLen(c.join(path, "sessionId"), *v.SessionId, 1)
 		c.maxLen(c.join(path, "sessionId"), *v.SessionId, 256)
+	}
+}
+
+func (v *StartQueryExecutionInput) validate(c *checker, path string) {
+	if v == nil {
+		return
+	}
+	if v.ClientRequestToken != nil {
+		c.minLen(c.join(path, "clientRequestToken"), *v.ClientRequestToken, 32)
+		c.maxLen(c.join(path, "clientRequestToken"), *v.ClientRequestToken, 128)
+	}
+	v.EngineConfiguration.validate(c, c.join(path, "engineConfiguration"))
+	if v.ExecutionParameters != nil {
+		c.minItems(c.join(path, "executionParameters"), len(v.ExecutionParameters), 1)
+	}
+	for i, item := range v.ExecutionParameters {
+		_, _ = i, item
+		{
+			c.minLen(c.index(c.join(path, "executionParameters"), i), item, 1)
+			c.maxLen(c.index(c.join(path, "executionParameters"), i), item, 1024)
+		}
+	}
+	v.QueryExecutionContext.validate(c, c.join(path, "queryExecutionContext"))
+	if v.QueryString == nil {
+		c.required(c.join(path, "queryString"))
+	}
+	if v.QueryString != nil {
+		c.minLen(c.join(path, "queryString"), *v.QueryString, 1)
+		c.maxLen(c.join(path, "queryString"), *v.QueryString, 262144)
+	}
+	v.ResultConfiguration.validate(c, c.join(path, "resultConfiguration"))
+	v.ResultReuseConfiguration.validate(c, c.join(path, "resultReuseConfiguration"))
+	if v.WorkGroup != nil {
+		c.pattern(c.join(path, "workGroup"), *v.WorkGroup, patternWorkGroupName.MatchString(*v.WorkGroup), "[a-zA-Z0-9._-]{1,128}")
 	}
 }
 
@@ -774,6 +882,20 @@ func (v *StopCalculationExecutionRequest) validate(c *checker, path string) {
 	if v.CalculationExecutionId != nil {
 		c.minLen(c.join(path, "calculationExecutionId"), *v.CalculationExecutionId, 1)
 		c.maxLen(c.join(path, "calculationExecutionId"), *v.CalculationExecutionId, 36)
+	}
+}
+
+func (v *StopQueryExecutionInput) validate(c *checker, path string) {
+	if v == nil {
+		return
+	}
+	if v.QueryExecutionId == nil {
+		c.required(c.join(path, "queryExecutionId"))
+	}
+	if v.QueryExecutionId != nil {
+		c.minLen(c.join(path, "queryExecutionId"), *v.QueryExecutionId, 1)
+		c.maxLen(c.join(path, "queryExecutionId"), *v.QueryExecutionId, 128)
+		c.pattern(c.join(path, "queryExecutionId"), *v.QueryExecutionId, patternQueryExecutionId.MatchString(*v.QueryExecutionId), "\\S+")
 	}
 }
 
@@ -1210,6 +1332,34 @@ func (v *GetResourceDashboardRequest) Validate() error {
 	return c.err()
 }
 
+// Validate checks every constraint of the model on a StartQueryExecution request.
+func (v *StartQueryExecutionInput) Validate() error {
+	c := &checker{}
+	v.validate(c, "")
+	return c.err()
+}
+
+// Validate checks every constraint of the model on a GetQueryExecution request.
+func (v *GetQueryExecutionInput) Validate() error {
+	c := &checker{}
+	v.validate(c, "")
+	return c.err()
+}
+
+// Validate checks every constraint of the model on a GetQueryResults request.
+func (v *GetQueryResultsInput) Validate() error {
+	c := &checker{}
+	v.validate(c, "")
+	return c.err()
+}
+
+// Validate checks every constraint of the model on a StopQueryExecution request.
+func (v *StopQueryExecutionInput) Validate() error {
+	c := &checker{}
+	v.validate(c, "")
+	return c.err()
+}
+
 var (
 	patternAwsAccountId              = regexp.MustCompile("^(?:^[0-9]+$)$")
 	patternClientRequestToken        = regexp.MustCompile("^(?:[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12})$")
@@ -1218,6 +1368,7 @@ var (
 	patternLogGroupName              = regexp.MustCompile("^(?:^[a-zA-Z0-9._/-]+$)$")
 	patternLogStreamNamePrefix       = regexp.MustCompile("^(?:^[^:*]*$)$")
 	patternNotebookId                = regexp.MustCompile("^(?:[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12})$")
+	patternQueryExecutionId          = regexp.MustCompile("^(?:\\S+)$")
 	patternRoleArn                   = regexp.MustCompile("^(?:^arn:aws[a-z\\-]*:iam::\\d{12}:role/?[a-zA-Z_0-9+=,.@\\-_/]+$)$")
 	patternS3OutputLocation          = regexp.MustCompile("^(?:^s3://[a-z0-9][a-z0-9\\-]*[a-z0-9](/.*)?$)$")
 	patternS3Uri                     = regexp.MustCompile("^(?:^(https|s3|S3)://([^/]+)/?(.*)$)$")

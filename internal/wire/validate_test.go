@@ -60,11 +60,15 @@ var inputs = map[string]any{
 	"ListCalculationExecutions": &ListCalculationExecutionsRequest{}, "StopCalculationExecution": &StopCalculationExecutionRequest{},
 	"ListExecutors":        &ListExecutorsRequest{},
 	"GetResourceDashboard": &GetResourceDashboardRequest{},
+	"StartQueryExecution":  &StartQueryExecutionInput{}, "GetQueryExecution": &GetQueryExecutionInput{},
+	"GetQueryResults": &GetQueryResultsInput{}, "StopQueryExecution": &StopQueryExecutionInput{},
 }
 
 // patternSamples are, per string shape with a pattern, a value it accepts and one it refuses.
 var patternSamples = map[string][2]string{
 	"AwsAccountId":              {"123456789012", "12345678901a"},
+	"CatalogNameString":         {"AwsDataCatalog", "a\x01b"},
+	"QueryExecutionId":          {"0b9f8a3e-1c2d-4e5f-8a9b-0c1d2e3f4a5b", "a b"},
 	"ClientRequestToken":        {"0b9f8a3e-1c2d-4e5f-8a9b-0c1d2e3f4a5b", "0B9F8A3E-1C2D-4E5F-8A9B-0C1D2E3F4A5B"},
 	"IdentityCenterInstanceArn": {"arn:aws:sso:::instance/ssoins-0123456789abcdef", "arn:aws:sso:::instance/ins-short"},
 	"KeyString":                 {"key", "a\x01b"},

@@ -31,6 +31,8 @@ var Served = []string{
 	"StartCalculationExecution", "GetCalculationExecution", "GetCalculationExecutionStatus",
 	"GetCalculationExecutionCode", "ListCalculationExecutions", "StopCalculationExecution",
 	"ListExecutors", "GetResourceDashboard",
+	// The Athena SQL operations dbt-athena needs, run as Spark SQL (docs/dbt.md).
+	"StartQueryExecution", "GetQueryExecution", "GetQueryResults", "StopQueryExecution",
 }
 
 // handWritten names the string shapes whose model patterns Go's regexp cannot compile
@@ -38,6 +40,8 @@ var Served = []string{
 var handWritten = map[string]string{
 	"NotebookName": "validNotebookName",
 	"KeyString":    "validKeyString",
+	// The same pattern as KeyString's.
+	"CatalogNameString": "validKeyString",
 }
 
 type member struct {
