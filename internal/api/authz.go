@@ -101,4 +101,5 @@ var inputs = map[string]func() input{
 	"ListCalculationExecutions":     func() input { return new(wire.ListCalculationExecutionsRequest) },
 	"StopCalculationExecution":      func() input { return new(wire.StopCalculationExecutionRequest) },
 	"ListExecutors":                 func() input { return new(wire.ListExecutorsRequest) },
+	"GetSessionEndpoint":            func() input { return new(wire.GetSessionEndpointRequest) },
 }

@@ -42,6 +42,7 @@ type Service interface {
 	ListCalculationExecutions(ctx context.Context, in *wire.ListCalculationExecutionsRequest) (*wire.ListCalculationExecutionsResponse, error)
 	StopCalculationExecution(ctx context.Context, in *wire.StopCalculationExecutionRequest) (*wire.StopCalculationExecutionResponse, error)
 	ListExecutors(ctx context.Context, in *wire.ListExecutorsRequest) (*wire.ListExecutorsResponse, error)
+	GetSessionEndpoint(ctx context.Context, in *wire.GetSessionEndpointRequest) (*wire.GetSessionEndpointResponse, error)
 }
 
 // restRoutes is the restJson1 request line of every operation of the model, served or
@@ -547,6 +548,18 @@ func decodeInput(op string, body []byte, rr *restRequest) (input, error) {
 			return nil, err
 		}
 		return in, nil
+	case "GetSessionEndpoint":
+		in := new(wire.GetSessionEndpointRequest)
+		if err := decode(body, in); err != nil {
+			return nil, err
+		}
+		if rr != nil {
+			in.SessionId = rr.value("uri", "SessionId")
+		}
+		if err := in.Validate(); err != nil {
+			return nil, err
+		}
+		return in, nil
 	}
 	return nil, errUnknownOperation
 }
@@ -618,6 +631,8 @@ func run(ctx context.Context, svc Service, op string, in input) (any, error) {
 		return svc.StopCalculationExecution(ctx, in.(*wire.StopCalculationExecutionRequest))
 	case "ListExecutors":
 		return svc.ListExecutors(ctx, in.(*wire.ListExecutorsRequest))
+	case "GetSessionEndpoint":
+		return svc.GetSessionEndpoint(ctx, in.(*wire.GetSessionEndpointRequest))
 	}
 	return nil, errUnknownOperation
 }

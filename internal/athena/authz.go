@@ -72,6 +72,8 @@ func (s *Service) WorkGroupOf(ctx context.Context, in any) (name string, ok bool
 		return s.sessionWorkGroup(ctx, v.SessionId)
 	case *wire.ListExecutorsRequest:
 		return s.sessionWorkGroup(ctx, v.SessionId)
+	case *wire.GetSessionEndpointRequest:
+		return s.sessionWorkGroup(ctx, v.SessionId)
 
 	case *wire.GetCalculationExecutionRequest:
 		return s.calculationWorkGroup(ctx, v.CalculationExecutionId)

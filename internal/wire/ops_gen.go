@@ -37,6 +37,7 @@ var Errors = map[string][]string{
 	"ListCalculationExecutions":     []string{"InternalServerException", "InvalidRequestException", "ResourceNotFoundException"},
 	"StopCalculationExecution":      []string{"InternalServerException", "InvalidRequestException", "ResourceNotFoundException"},
 	"ListExecutors":                 []string{"InternalServerException", "InvalidRequestException", "ResourceNotFoundException"},
+	"GetSessionEndpoint":            []string{"InternalServerException", "InvalidRequestException", "ResourceNotFoundException"},
 }
 
 // ModelOperations names every operation of the Athena model, served or not.

@@ -181,6 +181,16 @@ type GetNotebookMetadataOutput struct {
 	NotebookMetadata *NotebookMetadata `json:"NotebookMetadata,omitempty"`
 }
 
+type GetSessionEndpointRequest struct {
+	SessionId *string `json:"SessionId,omitempty"`
+}
+
+type GetSessionEndpointResponse struct {
+	AuthToken               *string `json:"AuthToken"`
+	AuthTokenExpirationTime *Time   `json:"AuthTokenExpirationTime"`
+	EndpointUrl             *string `json:"EndpointUrl"`
+}
+
 type GetSessionRequest struct {
 	SessionId *string `json:"SessionId,omitempty"`
 }

@@ -58,7 +58,7 @@ var inputs = map[string]any{
 	"StartCalculationExecution": &StartCalculationExecutionRequest{}, "GetCalculationExecution": &GetCalculationExecutionRequest{},
 	"GetCalculationExecutionStatus": &GetCalculationExecutionStatusRequest{}, "GetCalculationExecutionCode": &GetCalculationExecutionCodeRequest{},
 	"ListCalculationExecutions": &ListCalculationExecutionsRequest{}, "StopCalculationExecution": &StopCalculationExecutionRequest{},
-	"ListExecutors": &ListExecutorsRequest{},
+	"ListExecutors": &ListExecutorsRequest{}, "GetSessionEndpoint": &GetSessionEndpointRequest{},
 }
 
 // patternSamples are, per string shape with a pattern, a value it accepts and one it refuses.

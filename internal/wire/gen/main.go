@@ -30,7 +30,7 @@ var Served = []string{
 	"StartSession", "GetSession", "GetSessionStatus", "ListSessions", "TerminateSession",
 	"StartCalculationExecution", "GetCalculationExecution", "GetCalculationExecutionStatus",
 	"GetCalculationExecutionCode", "ListCalculationExecutions", "StopCalculationExecution",
-	"ListExecutors",
+	"ListExecutors", "GetSessionEndpoint",
 }
 
 // handWritten names the string shapes whose model patterns Go's regexp cannot compile
