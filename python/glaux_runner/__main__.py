@@ -168,7 +168,7 @@ def main():
         if secret and not fake:
             connect_server = connect.Server(spark, secret)
             try:
-                connect_port = connect_server.start()
+                connect_port = connect_server.start(warm_up=session.engine_version != connect.CONNECT_ENGINE)
             except Exception:
                 if session.engine_version == connect.CONNECT_ENGINE:
                     raise

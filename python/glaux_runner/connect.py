@@ -6,6 +6,8 @@ runner's secret as a bearer token (glaux's proxy adds it; clients never see it).
 
 import logging
 import os
+import subprocess
+import sys
 import threading
 
 CONNECT_ENGINE = "Apache Spark version 3.5"
@@ -27,8 +29,9 @@ class Server:
         self.port = 0
         self._lock = threading.Lock()
 
-    def start(self):
-        """Starts the server (once); returns its port."""
+    def start(self, warm_up=False):
+        """Starts the server (once); returns its port. warm_up (for a warm runner, whose start
+        nobody waits for) runs one query through it first."""
         with self._lock:
             if self.port:
                 return self.port
@@ -44,7 +47,27 @@ class Server:
             module = getattr(getattr(service, "SparkConnectService$"), "MODULE$")
             self.port = int(module.localPort())
             log.info("Spark Connect server listening on 127.0.0.1:%d", self.port)
+            if warm_up:
+                self._warm_up()
             return self.port
+
+    def _warm_up(self):
+        """One query through the server from a client process, so that the session's first
+        request does not pay for loading and compiling the server's code path (seconds).
+        (Host localhost: PySpark sends a token without TLS only there.) A separate process:
+        a Spark Connect client in this one would switch PySpark's
+        global mode to remote for the user's code."""
+        env = {**os.environ, "GLAUX_WARMUP_URL": f"sc://localhost:{self.port}/;use_ssl=false;token={self.secret}"}
+        code = (
+            "import os; from pyspark.sql.connect.session import SparkSession as S; "
+            "s = S.builder.remote(os.environ['GLAUX_WARMUP_URL']).create(); "
+            "s.range(10).count(); s.sql('SELECT 1').collect(); s.stop()"
+        )
+        try:
+            subprocess.run([sys.executable, "-c", code], env=env, timeout=120, check=True,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        except Exception as e:  # the server works without it; the first request is slower
+            log.warning("warming up the Spark Connect server failed: %s", getattr(e, "stderr", b"")[-2000:] or e)
 
     def stop(self):
         """Stops a running server (a warm runner bound to a session of another engine)."""
