@@ -59,6 +59,10 @@ type Config struct {
 	CatalogPort int    // port of the embedded metastore database on 127.0.0.1; 0: a free one
 	CatalogJars string // directory of derbynet and derbyclient (scripts/cluster-deps.sh catalog)
 	Warehouse   string // where managed tables live; "": <data-dir>/warehouse, s3a://<results bucket>/warehouse/ with --objects s3
+	// TLS on the listener (docs/connect.md): both or neither; without them it serves
+	// plaintext HTTP/1.1 and h2c.
+	TLSCert string
+	TLSKey  string
 }
 
 // defaultCacheDir is where scripts/cluster-deps.sh puts what it fetches.
@@ -169,6 +173,9 @@ func parseConfig(args []string) (*Config, error) {
 	fs.IntVar(&c.CatalogPort, "catalog-port", envInt("GLAUX_CATALOG_PORT", 0), "port on 127.0.0.1 of the embedded catalog's database; 0 picks a free one (GLAUX_CATALOG_PORT)")
 	fs.StringVar(&c.CatalogJars, "catalog-jars", env("GLAUX_CATALOG_JARS", filepath.Join(defaultCacheDir(), "catalog")), "directory of the Derby network server and client jars the embedded catalog needs (scripts/cluster-deps.sh catalog) (GLAUX_CATALOG_JARS)")
 	fs.StringVar(&c.Warehouse, "warehouse", env("GLAUX_WAREHOUSE", ""), "where managed tables of the shared catalog live; default <data-dir>/warehouse, or s3a://<bucket of --default-output-location>/warehouse/ with --objects s3 (GLAUX_WAREHOUSE)")
+	// TLS (docs/connect.md).
+	fs.StringVar(&c.TLSCert, "tls-cert", env("GLAUX_TLS_CERT", ""), "PEM certificate (chain) to serve HTTPS and HTTP/2 over TLS with, e.g. for Spark Connect clients' use_ssl=true; needs --tls-key (GLAUX_TLS_CERT)")
+	fs.StringVar(&c.TLSKey, "tls-key", env("GLAUX_TLS_KEY", ""), "PEM private key of --tls-cert (GLAUX_TLS_KEY)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -177,6 +184,9 @@ func parseConfig(args []string) (*Config, error) {
 	var err error
 	if c.Credentials, err = parseCredentials(*creds, *credFile); err != nil {
 		return nil, err
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		return nil, fmt.Errorf("--tls-cert and --tls-key go together: give both or neither")
 	}
 	if len(c.AccountID) != 12 || strings.Trim(c.AccountID, "0123456789") != "" {
 		return nil, fmt.Errorf("--account-id must be 12 digits, got %q", c.AccountID)

@@ -56,7 +56,7 @@ func TestDashboardInBrowser(t *testing.T) {
 	u := dashboardURL(t, s.Client, sparkWG, sid)
 	p, _ := url.Parse(u)
 	entry := s.Endpoint + p.Path + "?token="
-	secret := tokenSecret(t, s.cfg)
+	secret := installationSecretOf(t, s.cfg)
 	refused, _ := json.Marshal([]string{
 		entry + url.QueryEscape(glaux.SignDashboardToken(secret, glaux.NotebookToken{SessionID: sid, Expires: time.Now().Add(-time.Minute).Unix()})), // expired
 		entry + url.QueryEscape(tamperToken(t, p.Query().Get("token"))),

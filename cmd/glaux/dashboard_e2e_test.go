@@ -164,7 +164,7 @@ func TestDashboard(t *testing.T) {
 	// Refused: no token, a tampered, an expired or another session's token, a notebook
 	// token, a request that is not a read, and the kill links.
 	token := mustQuery(t, u, "token")
-	secret := tokenSecret(t, s.cfg)
+	secret := installationSecretOf(t, s.cfg)
 	refused := map[string]string{
 		"no token":         "",
 		"tampered":         tamperToken(t, token),
@@ -272,7 +272,7 @@ func TestDashboardWarmSession(t *testing.T) {
 		t.Errorf("message %q does not say the session is TERMINATED", nf.ErrorMessage())
 	}
 	// A good token of the ended session, in the URL: the same.
-	tok := glaux.SignDashboardToken(tokenSecret(t, s.cfg), glaux.NotebookToken{SessionID: sid, Expires: time.Now().Add(time.Minute).Unix()})
+	tok := glaux.SignDashboardToken(installationSecretOf(t, s.cfg), glaux.NotebookToken{SessionID: sid, Expires: time.Now().Add(time.Minute).Unix()})
 	if st, body, _ := get(t, http.DefaultClient, "GET", s.Endpoint+prefix+"/jobs/?token="+url.QueryEscape(tok), nil); st != http.StatusNotFound || !strings.Contains(body, "ended") {
 		t.Errorf("a good token of an ended session: %d %.300s", st, body)
 	}

@@ -3,12 +3,10 @@ package main
 import (
 	"context"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -19,7 +17,6 @@ import (
 	"github.com/coder/websocket"
 
 	glaux "glaux/internal/athena"
-	"glaux/internal/sqlite"
 )
 
 // The Jupyter kernel channel of a notebook session, driven by a Jupyter-protocol client on a
@@ -202,26 +199,7 @@ func presignedURL(t testing.TB, s *testServer, sid string) (notebookURL, token s
 // signToken makes a token with the server's own secret (from its database).
 func signToken(t testing.TB, cfg *Config, sid string, expires time.Time) string {
 	t.Helper()
-	return glaux.SignNotebookToken(tokenSecret(t, cfg), glaux.NotebookToken{SessionID: sid, Expires: expires.Unix()})
-}
-
-// tokenSecret is the server's token secret, from its database.
-func tokenSecret(t testing.TB, cfg *Config) []byte {
-	t.Helper()
-	db, err := sqlite.Open(context.Background(), filepath.Join(cfg.DataDir, "glaux.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	v, err := db.GetMeta("notebook_token_secret")
-	if err != nil {
-		t.Fatal(err)
-	}
-	secret, err := hex.DecodeString(v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return secret
+	return glaux.SignNotebookToken(installationSecretOf(t, cfg), glaux.NotebookToken{SessionID: sid, Expires: expires.Unix()})
 }
 
 // tamperToken moves a token's expiry an hour on and keeps its signature.

@@ -6,6 +6,7 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -22,6 +23,7 @@ import (
 	"glaux/internal/api"
 	"glaux/internal/athena"
 	"glaux/internal/authz"
+	"glaux/internal/connect"
 	"glaux/internal/glue"
 	"glaux/internal/objects"
 	"glaux/internal/runtime"
@@ -123,7 +125,15 @@ func serve(ctx context.Context, cfg *Config, ready chan<- string) error {
 	if err != nil {
 		return err
 	}
+	var tlsCert tls.Certificate
 	endpoint := "http://" + ln.Addr().String()
+	if cfg.TLSCert != "" {
+		if tlsCert, err = tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey); err != nil {
+			ln.Close()
+			return fmt.Errorf("--tls-cert/--tls-key: %w", err)
+		}
+		endpoint = "https://" + ln.Addr().String()
+	}
 	svc := athena.NewService(athena.Config{
 		Region: cfg.Region, AccountID: cfg.AccountID, DefaultOutputLocation: cfg.OutputLocation,
 		CoresPerDPU: cfg.CoresPerDPU, MemoryMBPerDPU: cfg.MemoryMBPerDPU,
@@ -172,8 +182,15 @@ func serve(ctx context.Context, cfg *Config, ready chan<- string) error {
 	if policies != nil {
 		glueAPI.UsePolicies(policies, cfg.Region)
 	}
+	// Spark Connect clients' gRPC calls (HTTP/2, application/grpc) go to their session's
+	// server (docs/connect.md).
+	connectProxy := connect.New(svc, log)
 	srv := &http.Server{
 		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if connect.IsGRPC(r) {
+				connectProxy.ServeHTTP(w, r)
+				return
+			}
 			switch sigv4.ScopeService(r) {
 			case "glue":
 				glueAPI.ServeHTTP(w, r)
@@ -197,6 +214,14 @@ func serve(ctx context.Context, cfg *Config, ready chan<- string) error {
 			apiHandler.ServeHTTP(w, r)
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
+		// HTTP/1.1 for the AWS clients, HTTP/2 for gRPC: over TLS, or as h2c (prior knowledge).
+		Protocols: new(http.Protocols),
+	}
+	srv.Protocols.SetHTTP1(true)
+	srv.Protocols.SetHTTP2(true)
+	srv.Protocols.SetUnencryptedHTTP2(true)
+	if cfg.TLSCert != "" {
+		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{tlsCert}, MinVersion: tls.VersionTLS12}
 	}
 	srv.RegisterOnShutdown(notebooks.Close) // Shutdown leaves WebSockets open otherwise
 	log.Info("glaux is serving the Athena API", "endpoint", endpoint, "data_dir", cfg.DataDir, "region", cfg.Region)
@@ -232,7 +257,13 @@ func serve(ctx context.Context, cfg *Config, ready chan<- string) error {
 		ready <- ln.Addr().String()
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() {
+		if srv.TLSConfig != nil {
+			errc <- srv.ServeTLS(ln, "", "") // h2 and http/1.1 by ALPN
+			return
+		}
+		errc <- srv.Serve(ln)
+	}()
 	select {
 	case err := <-errc:
 		return err

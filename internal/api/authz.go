@@ -106,4 +106,5 @@ var inputs = map[string]func() input{
 	"GetQueryExecution":             func() input { return new(wire.GetQueryExecutionInput) },
 	"GetQueryResults":               func() input { return new(wire.GetQueryResultsInput) },
 	"StopQueryExecution":            func() input { return new(wire.StopQueryExecutionInput) },
+	"GetSessionEndpoint":            func() input { return new(wire.GetSessionEndpointRequest) },
 }

@@ -43,6 +43,7 @@ type Service interface {
 	StopCalculationExecution(ctx context.Context, in *wire.StopCalculationExecutionRequest) (*wire.StopCalculationExecutionResponse, error)
 	ListExecutors(ctx context.Context, in *wire.ListExecutorsRequest) (*wire.ListExecutorsResponse, error)
 	GetResourceDashboard(ctx context.Context, in *wire.GetResourceDashboardRequest) (*wire.GetResourceDashboardResponse, error)
+	GetSessionEndpoint(ctx context.Context, in *wire.GetSessionEndpointRequest) (*wire.GetSessionEndpointResponse, error)
 	StartQueryExecution(ctx context.Context, in *wire.StartQueryExecutionInput) (*wire.StartQueryExecutionOutput, error)
 	GetQueryExecution(ctx context.Context, in *wire.GetQueryExecutionInput) (*wire.GetQueryExecutionOutput, error)
 	GetQueryResults(ctx context.Context, in *wire.GetQueryResultsInput) (*wire.GetQueryResultsOutput, error)
@@ -564,6 +565,18 @@ func decodeInput(op string, body []byte, rr *restRequest) (input, error) {
 			return nil, err
 		}
 		return in, nil
+	case "GetSessionEndpoint":
+		in := new(wire.GetSessionEndpointRequest)
+		if err := decode(body, in); err != nil {
+			return nil, err
+		}
+		if rr != nil {
+			in.SessionId = rr.value("uri", "SessionId")
+		}
+		if err := in.Validate(); err != nil {
+			return nil, err
+		}
+		return in, nil
 	case "StartQueryExecution":
 		in := new(wire.StartQueryExecutionInput)
 		if err := decode(body, in); err != nil {
@@ -687,6 +700,8 @@ func run(ctx context.Context, svc Service, op string, in input) (any, error) {
 		return svc.ListExecutors(ctx, in.(*wire.ListExecutorsRequest))
 	case "GetResourceDashboard":
 		return svc.GetResourceDashboard(ctx, in.(*wire.GetResourceDashboardRequest))
+	case "GetSessionEndpoint":
+		return svc.GetSessionEndpoint(ctx, in.(*wire.GetSessionEndpointRequest))
 	case "StartQueryExecution":
 		return svc.StartQueryExecution(ctx, in.(*wire.StartQueryExecutionInput))
 	case "GetQueryExecution":

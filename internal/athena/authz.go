@@ -74,6 +74,8 @@ func (s *Service) WorkGroupOf(ctx context.Context, in any) (name string, ok bool
 		return s.sessionWorkGroup(ctx, v.SessionId)
 	case *wire.GetResourceDashboardRequest:
 		return s.dashboardWorkGroup(ctx, v)
+	case *wire.GetSessionEndpointRequest:
+		return s.sessionWorkGroup(ctx, v.SessionId)
 
 	case *wire.GetCalculationExecutionRequest:
 		return s.calculationWorkGroup(ctx, v.CalculationExecutionId)

@@ -59,6 +59,9 @@ func (s *Service) StartCalculationExecution(ctx context.Context, in *wire.StartC
 		} else if err != nil {
 			return err
 		}
+		if isConnectEngine(sess.EngineVersion) {
+			return errNoCalculations(sess)
+		}
 		switch {
 		case ls == nil || ls.terminating || !isActiveSession(sess.State):
 			return invalidState("Session %s is in the %s state; needs to be IDLE to accept Calculations.", sess.ID, sess.State)
@@ -144,7 +147,7 @@ func (s *Service) dispatch(ctx context.Context, ls *liveSession) {
 		})
 		s.log.Info("calculation running", "session", ls.id, "calculation", id)
 	}
-	if ls.ready && !ls.terminating && ls.running == "" {
+	if ls.ready && !ls.terminating && ls.running == "" && ls.connectActive == 0 {
 		s.updateSession(ctx, ls.id, func(sess *Session) {
 			if sess.State == wire.SessionStateBusy {
 				sess.State, sess.IdleSince = wire.SessionStateIdle, sess.LastModifiedTime
@@ -339,8 +342,10 @@ func (s *Service) ListCalculationExecutions(ctx context.Context, in *wire.ListCa
 	if err != nil {
 		return nil, err
 	}
-	if _, err := s.getSession(ctx, *in.SessionId); err != nil {
+	if sess, err := s.getSession(ctx, *in.SessionId); err != nil {
 		return nil, err
+	} else if isConnectEngine(sess.EngineVersion) {
+		return nil, errNoCalculations(sess)
 	}
 	limit := pageSize(in.MaxResults, 100)
 	q := CalculationQuery{SessionID: *in.SessionId, Before: cur, Limit: limit + 1}
@@ -475,4 +480,9 @@ func (s *Service) removeScratch(dir string, keepLog bool) {
 	if err != nil {
 		s.log.Warn("removing scratch directory", "dir", dir, "err", err)
 	}
+}
+
+// errNoCalculations refuses the calculation operations on a Spark Connect session.
+func errNoCalculations(sess *Session) error {
+	return invalid("Calculations are not supported on %s (session %s): run code over Spark Connect with GetSessionEndpoint.", sess.EngineVersion, sess.ID)
 }

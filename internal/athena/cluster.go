@@ -68,7 +68,7 @@ func (s *Service) clusterConf(sess *Session, base map[string]string) map[string]
 	for k, v := range s.s3aConf() {
 		def(k, v)
 	}
-	master := firstNonEmpty(sess.EngineConfiguration.SparkProperties["spark.master"], wg["spark.master"], base["spark.master"])
+	master := firstNonEmpty(sessionSparkProperties(&sess.EngineConfiguration)["spark.master"], wg["spark.master"], base["spark.master"])
 	if master == "" || strings.HasPrefix(master, "local") {
 		return out
 	}

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"glaux/internal/wire"
 )
 
 // depKeys are the Spark properties whose comma-separated values may name s3:// objects of
@@ -17,11 +19,11 @@ import (
 // starts, so neither the driver nor the executors need to reach the store for them.
 var depKeys = []string{"spark.submit.pyFiles", "spark.jars", "spark.files"}
 
-// sessionSparkProperties are the session's SparkProperties and, where those do not set
-// them, the dependency keys of its AdditionalConfigs (Athena's notebook editor puts them
-// there).
-func sessionSparkProperties(sess *Session) map[string]string {
-	ec := sess.EngineConfiguration
+// sessionSparkProperties are the Spark properties a session asked for: the dependency keys
+// of its AdditionalConfigs (Athena's notebook editor puts them there), its SparkProperties
+// over those, and the properties of its spark-defaults classification (the Spark Connect
+// engine's way) over both.
+func sessionSparkProperties(ec *wire.EngineConfiguration) map[string]string {
 	out := make(map[string]string, len(ec.SparkProperties)+1)
 	for _, k := range depKeys {
 		if v, ok := ec.AdditionalConfigs[k]; ok {
@@ -30,6 +32,13 @@ func sessionSparkProperties(sess *Session) map[string]string {
 	}
 	for k, v := range ec.SparkProperties {
 		out[k] = v
+	}
+	for _, c := range ec.Classifications {
+		if valOf(c.Name) == classificationSparkDefaults {
+			for k, v := range c.Properties {
+				out[k] = v
+			}
+		}
 	}
 	return out
 }

@@ -6,19 +6,22 @@ import (
 	"glaux/internal/wire"
 )
 
-// Engine versions glaux serves. A workgroup's engine decides its type: the PySpark engine makes
-// a Spark workgroup (sessions, calculations, notebooks), any other one an SQL workgroup.
+// Engine versions glaux serves. A workgroup's engine decides its type: the two Spark engines
+// make a Spark workgroup, any other one an SQL workgroup. PySpark engine version 3 runs
+// calculations and notebooks; Apache Spark version 3.5 runs code only over Spark Connect
+// (GetSessionEndpoint, docs/connect.md).
 const (
-	EngineVersionAuto   = "AUTO"                     // SQL workgroups: let the service pick
-	EngineVersionSQL3   = "Athena engine version 3"  // the SQL engine, AUTO's effective version
-	EngineVersionSpark3 = "PySpark engine version 3" // the Spark engine
+	EngineVersionAuto    = "AUTO"                     // SQL workgroups: let the service pick
+	EngineVersionSQL3    = "Athena engine version 3"  // the SQL engine, AUTO's effective version
+	EngineVersionSpark3  = "PySpark engine version 3" // the calculations engine
+	EngineVersionSpark35 = "Apache Spark version 3.5" // the Spark Connect engine
 )
 
 // DefaultNotebookVersion is the only notebook runtime Athena documents.
 const DefaultNotebookVersion = "Athena notebook version 1"
 
 // engineVersions is what ListEngineVersions answers, SQL (the default) first.
-var engineVersions = []string{EngineVersionSQL3, EngineVersionSpark3}
+var engineVersions = []string{EngineVersionSQL3, EngineVersionSpark3, EngineVersionSpark35}
 
 // effectiveEngineVersion resolves a selected engine version ("" counts as AUTO) to the version
 // that actually runs, or refuses an engine glaux does not have.
@@ -26,14 +29,20 @@ func effectiveEngineVersion(selected string) (string, error) {
 	switch selected {
 	case "", EngineVersionAuto:
 		return EngineVersionSQL3, nil
-	case EngineVersionSQL3, EngineVersionSpark3:
+	case EngineVersionSQL3, EngineVersionSpark3, EngineVersionSpark35:
 		return selected, nil
 	}
-	return "", invalid("The engine version %q in EngineVersion.SelectedEngineVersion is not supported: choose %s, %q or %q (see ListEngineVersions).",
-		selected, EngineVersionAuto, EngineVersionSQL3, EngineVersionSpark3)
+	return "", invalid("The engine version %q in EngineVersion.SelectedEngineVersion is not supported: choose %s, %q, %q or %q (see ListEngineVersions).",
+		selected, EngineVersionAuto, EngineVersionSQL3, EngineVersionSpark3, EngineVersionSpark35)
 }
 
-func isSparkEngine(effective string) bool { return effective == EngineVersionSpark3 }
+func isSparkEngine(effective string) bool {
+	return effective == EngineVersionSpark3 || effective == EngineVersionSpark35
+}
+
+// isConnectEngine tells whether an engine runs code over Spark Connect only (no calculations
+// or notebooks).
+func isConnectEngine(effective string) bool { return effective == EngineVersionSpark35 }
 
 // selectedEngineVersion is what the workgroup's client chose, AUTO when it chose nothing.
 func (wg *WorkGroup) selectedEngineVersion() string {
@@ -57,6 +66,11 @@ func (wg *WorkGroup) engineVersion() wire.EngineVersion {
 // isSpark tells whether the workgroup runs Spark sessions (its engine is PySpark).
 func (wg *WorkGroup) isSpark() bool {
 	return isSparkEngine(*wg.engineVersion().EffectiveEngineVersion)
+}
+
+// isConnect tells whether the workgroup's sessions are reached only over Spark Connect.
+func (wg *WorkGroup) isConnect() bool {
+	return isConnectEngine(*wg.engineVersion().EffectiveEngineVersion)
 }
 
 // ListEngineVersions lists the engine versions a workgroup may select.

@@ -15,6 +15,7 @@ func TestEffectiveEngineVersion(t *testing.T) {
 		{selected: "AUTO", want: EngineVersionSQL3},
 		{selected: "Athena engine version 3", want: EngineVersionSQL3},
 		{selected: "PySpark engine version 3", want: EngineVersionSpark3, spark: true},
+		{selected: "Apache Spark version 3.5", want: EngineVersionSpark35, spark: true},
 		{selected: "Athena engine version 2", fails: true},
 		{selected: "pyspark engine version 3", fails: true},
 		{selected: "auto", fails: true},
@@ -35,10 +36,10 @@ func TestListEngineVersions(t *testing.T) {
 	e := newTestEnv(t)
 	out, err := e.svc.ListEngineVersions(e.ctx, valid(t, &wire.ListEngineVersionsInput{}))
 	mustOK(t, err)
-	if out.NextToken != nil || len(out.EngineVersions) != 2 {
+	if out.NextToken != nil || len(out.EngineVersions) != 3 {
 		t.Fatalf("out = %s", jsonOf(t, out))
 	}
-	for i, want := range []string{"Athena engine version 3", "PySpark engine version 3"} {
+	for i, want := range []string{"Athena engine version 3", "PySpark engine version 3", "Apache Spark version 3.5"} {
 		v := out.EngineVersions[i]
 		if *v.SelectedEngineVersion != want || *v.EffectiveEngineVersion != want {
 			t.Errorf("version %d = %s, want %s", i, jsonOf(t, v), want)
@@ -52,8 +53,13 @@ func TestListEngineVersions(t *testing.T) {
 	}
 	p2, err := e.svc.ListEngineVersions(e.ctx, valid(t, &wire.ListEngineVersionsInput{MaxResults: refOf(int32(1)), NextToken: p1.NextToken}))
 	mustOK(t, err)
-	if len(p2.EngineVersions) != 1 || *p2.EngineVersions[0].SelectedEngineVersion != EngineVersionSpark3 || p2.NextToken != nil {
+	if len(p2.EngineVersions) != 1 || *p2.EngineVersions[0].SelectedEngineVersion != EngineVersionSpark3 || p2.NextToken == nil {
 		t.Fatalf("page 2 = %s", jsonOf(t, p2))
+	}
+	p3, err := e.svc.ListEngineVersions(e.ctx, valid(t, &wire.ListEngineVersionsInput{MaxResults: refOf(int32(1)), NextToken: p2.NextToken}))
+	mustOK(t, err)
+	if len(p3.EngineVersions) != 1 || *p3.EngineVersions[0].SelectedEngineVersion != EngineVersionSpark35 || p3.NextToken != nil {
+		t.Fatalf("page 3 = %s", jsonOf(t, p3))
 	}
 
 	_, err = e.svc.ListEngineVersions(e.ctx, valid(t, &wire.ListEngineVersionsInput{NextToken: refOf("garbage!")}))

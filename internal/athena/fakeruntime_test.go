@@ -89,14 +89,16 @@ type fakeRunner struct {
 	pings      int
 	bindings   []string // session ids bound to
 	refuseBind string   // the reason a Bind is refused with ("" accepts)
-	executeErr error
+	// connectPortOnBind is the Spark Connect port a Bind reports (0: none).
+	connectPortOnBind int
+	executeErr        error
 	// executorsErr makes Executors fail (a driver whose REST API does not answer in time).
 	executorsErr error
-	terminated bool
-	holdExit   bool // Terminate leaves reporting exited to the test
-	exitOnce   sync.Once
-	executed   chan fakeExecution
-	exited     chan struct{} // closed once exited was reported
+	terminated   bool
+	holdExit     bool // Terminate leaves reporting exited to the test
+	exitOnce     sync.Once
+	executed     chan fakeExecution
+	exited       chan struct{} // closed once exited was reported
 }
 
 func (r *fakeRunner) Execute(id, code, dir string) error {
@@ -151,9 +153,9 @@ func (r *fakeRunner) Executors(context.Context) ([]ExecutorInfo, error) {
 func (r *fakeRunner) Bind(sessionID, _, _ string, _ map[string]string) error {
 	r.mu.Lock()
 	r.bindings = append(r.bindings, sessionID)
-	reason := r.refuseBind
+	reason, port := r.refuseBind, r.connectPortOnBind
 	r.mu.Unlock()
-	go r.sink(RunnerEvent{Type: EventBound, Reason: reason})
+	go r.sink(RunnerEvent{Type: EventBound, Reason: reason, ConnectPort: port})
 	return nil
 }
 

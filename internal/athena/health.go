@@ -69,7 +69,7 @@ func (s *Service) checkRunner(ctx context.Context, ls *liveSession, now time.Tim
 		s.log.Info("session healthy again", "session", ls.id)
 		s.updateSession(ctx, ls.id, func(sess *Session) {
 			sess.StateChangeReason = ""
-			if ls.running != "" {
+			if ls.running != "" || ls.connectActive > 0 {
 				sess.State = wire.SessionStateBusy
 			} else {
 				sess.State, sess.IdleSince = wire.SessionStateIdle, sess.LastModifiedTime

@@ -28,6 +28,11 @@ func (s *Service) launch(sess *Session) (bound <-chan struct{}) {
 	}
 	ls.spec.Env = localSparkEnv(ls.spec.SparkConf)
 	ls.bound = make(chan struct{})
+	if isConnectEngine(sess.EngineVersion) {
+		// A cold runner starts the session's Spark Connect server with a secret of its own.
+		ls.connect, ls.connectSecret = true, newConnectSecret()
+		ls.spec.Env = withEnv(ls.spec.Env, connectTokenEnv, ls.connectSecret)
+	}
 	if s.bindWarm(ls, sess, s.baseSparkConf(sess, scratch)) {
 		return ls.bound
 	}
@@ -72,7 +77,14 @@ func (s *Service) onEvent(ls *liveSession, ev RunnerEvent) {
 	defer ls.mu.Unlock()
 	switch ev.Type {
 	case EventReady:
-		ls.ready = true
+		if ls.connect && ev.ConnectPort == 0 && !ls.terminating {
+			s.log.Error("session runner started without its Spark Connect server", "session", ls.id)
+			ls.terminating, ls.endReason = true, "The Spark driver started without its Spark Connect server (see the runner log)."
+			s.updateSession(ctx, ls.id, func(sess *Session) { sess.State = wire.SessionStateTerminating })
+			go ls.runner.Terminate(context.Background())
+			return
+		}
+		ls.ready, ls.connectPort = true, ev.ConnectPort
 		s.log.Info("session ready", "session", ls.id, "spark_version", ev.SparkVersion, "app_id", ev.AppID)
 		if ls.terminating {
 			return

@@ -38,6 +38,9 @@ func notebookWorkGroup(tx Tx, name string, write bool) (*WorkGroup, error) {
 	if !wg.isSpark() {
 		return nil, invalid("WorkGroup %s EngineVersion is not Spark: notebooks need a workgroup whose engine is %s.", name, EngineVersionSpark3)
 	}
+	if wg.isConnect() {
+		return nil, invalid("Notebooks are not supported on %s (WorkGroup %s): its sessions run code over Spark Connect (GetSessionEndpoint). Use a workgroup whose engine is %s for notebooks.", EngineVersionSpark35, name, EngineVersionSpark3)
+	}
 	if write && wg.State != wire.WorkGroupStateEnabled {
 		return nil, invalidState("WorkGroup %s is %s: enable it with UpdateWorkGroup to change its notebooks.", name, wg.State)
 	}

@@ -51,6 +51,9 @@ type warmRunner struct {
 	id     string
 	runner Runner
 	conf   map[string]string // base Spark configuration it started with
+	// connectSecret is the token its Spark Connect server requires: a warm runner starts
+	// one, for a session of the Spark Connect engine (connect.go).
+	connectSecret string
 
 	mu     sync.Mutex
 	ready  bool
@@ -155,8 +158,9 @@ func (s *Service) roomFor(n int) bool {
 
 func (s *Service) startWarm() {
 	id := "warm-" + s.newID()
-	w := &warmRunner{id: id, conf: s.poolBaseConf(id)}
-	spec := RunnerSpec{SessionID: id, EngineVersion: sparkEngineVersion, SparkConf: w.conf, ScratchDir: s.poolScratch(id), Env: localSparkEnv(w.conf)}
+	w := &warmRunner{id: id, conf: s.poolBaseConf(id), connectSecret: newConnectSecret()}
+	spec := RunnerSpec{SessionID: id, EngineVersion: sparkEngineVersion, SparkConf: w.conf, ScratchDir: s.poolScratch(id),
+		Env: withEnv(localSparkEnv(w.conf), connectTokenEnv, w.connectSecret)}
 	// Events wait until the runner is listed: an exit reported before that would find
 	// nothing to remove, and the dead runner would be listed for good. (pool.mu inside w.mu
 	// is safe here only because nobody holding pool.mu can reach an unlisted w.)
@@ -284,7 +288,8 @@ func (s *Service) bindWarm(ls *liveSession, sess *Session, base map[string]strin
 	if s.cfg.WarmPool <= 0 {
 		return false
 	}
-	for k := range sessionSparkProperties(sess) {
+	props := sessionSparkProperties(&sess.EngineConfiguration)
+	for k := range props {
 		if !runtimeSettable(k) {
 			return false
 		}
@@ -294,7 +299,10 @@ func (s *Service) bindWarm(ls *liveSession, sess *Session, base map[string]strin
 		return false
 	}
 	ls.runner, ls.warm, ls.warmScratch = w.runner, w, s.poolScratch(w.id)
-	if err := w.runner.Bind(sess.ID, sess.WorkGroup, sess.EngineVersion, sess.EngineConfiguration.SparkProperties); err != nil {
+	if ls.connect {
+		ls.connectSecret = w.connectSecret
+	}
+	if err := w.runner.Bind(sess.ID, sess.WorkGroup, sess.EngineVersion, props); err != nil {
 		s.log.Warn("binding warm runner", "session", sess.ID, "runner", w.id, "err", err)
 		ls.runner, ls.warm, ls.warmScratch = nil, nil, ""
 		s.stopWarm(w)
@@ -309,8 +317,11 @@ func (s *Service) bindWarm(ls *liveSession, sess *Session, base map[string]strin
 // a cold start. Called with ls.mu held.
 func (s *Service) onBound(ls *liveSession, ev RunnerEvent) {
 	defer close(ls.bound)
+	if ev.Reason == "" && ls.connect && ev.ConnectPort == 0 {
+		ev.Reason = "the runner reported no Spark Connect server"
+	}
 	if ev.Reason == "" {
-		ls.ready = true
+		ls.ready, ls.connectPort = true, ev.ConnectPort
 		if ls.terminating {
 			return
 		}

@@ -72,15 +72,7 @@ func VerifyNotebookToken(secret []byte, token string, now time.Time) (NotebookTo
 // session, with a signed token that expires in NotebookTokenTTL. AuthTokenExpirationTime is
 // in epoch seconds.
 func (s *Service) CreatePresignedNotebookUrl(ctx context.Context, in *wire.CreatePresignedNotebookUrlRequest) (*wire.CreatePresignedNotebookUrlResponse, error) {
-	var sess *Session
-	err := s.store.View(ctx, func(tx Tx) error {
-		var err error
-		sess, err = tx.GetSession(*in.SessionId)
-		return err
-	})
-	if errors.Is(err, ErrNotFound) {
-		return nil, notFound(*in.SessionId, "Session %s is not found.", *in.SessionId)
-	}
+	sess, err := s.sessionOrNotFound(ctx, *in.SessionId)
 	if err != nil {
 		return nil, err
 	}

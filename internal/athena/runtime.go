@@ -67,6 +67,9 @@ type RunnerEvent struct {
 	CalculationID string
 	// Ready
 	SparkVersion, AppID, UIURL string
+	// Ready (cold) or Bound (warm): the port on 127.0.0.1 of the runner's Spark Connect
+	// server, 0 when it runs none.
+	ConnectPort int
 	// Progress
 	Progress string
 	Fraction float64

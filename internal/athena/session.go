@@ -59,6 +59,12 @@ type liveSession struct {
 	bound       chan struct{}  // closed when a warm runner confirmed (or refused) the session
 	degraded    bool           // the runner stopped answering pings
 	pinged      time.Time      // when the last ping was sent
+	// Spark Connect engine (connect.go): the runner's server, its secret, and the proxied
+	// requests in flight (the session is BUSY while there are any).
+	connect       bool
+	connectPort   int
+	connectSecret string
+	connectActive int
 }
 
 func (s *Service) liveSession(id string) *liveSession {
@@ -71,6 +77,9 @@ func (s *Service) liveSession(id string) *liveSession {
 func (s *Service) StartSession(ctx context.Context, in *wire.StartSessionRequest) (*wire.StartSessionResponse, error) {
 	ec := in.EngineConfiguration
 	if err := s.checkEngineConfiguration(ec, in.NotebookVersion); err != nil {
+		return nil, err
+	}
+	if err := checkClassifications(ec.Classifications); err != nil {
 		return nil, err
 	}
 	idle := int32(defaultIdleMinutes)
@@ -91,6 +100,11 @@ func (s *Service) StartSession(ctx context.Context, in *wire.StartSessionRequest
 		wg, err := s.sparkWorkGroup(tx, *in.WorkGroup)
 		if err != nil {
 			return err
+		}
+		if wg.isConnect() {
+			if err := checkConnectEngineConfiguration(ec, in.NotebookVersion); err != nil {
+				return err
+			}
 		}
 		notebookID := ec.AdditionalConfigs["NotebookId"]
 		if notebookID != "" {
@@ -169,7 +183,7 @@ func (s *Service) checkEngineConfiguration(ec *wire.EngineConfiguration, noteboo
 	if ec.AdditionalConfigs["NotebookId"] != "" && notebookVersion == nil {
 		return invalid("NotebookVersion is required when NotebookId is provided.")
 	}
-	for k := range ec.SparkProperties {
+	for k := range sessionSparkProperties(ec) {
 		if !strings.HasPrefix(k, "spark.") {
 			return invalid("SparkProperties key %q is not allowed: keys must start with \"spark.\".", k)
 		}
@@ -199,7 +213,7 @@ func (s *Service) sparkWorkGroup(tx Tx, name string) (*WorkGroup, error) {
 	if err != nil {
 		return nil, err
 	}
-	if effectiveEngine(wg) != sparkEngineVersion {
+	if !isSparkEngine(effectiveEngine(wg)) {
 		return nil, invalid("Workgroup EngineVersion is not Spark.")
 	}
 	if wg.State != wire.WorkGroupStateEnabled {

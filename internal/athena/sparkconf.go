@@ -12,7 +12,7 @@ import (
 // user's SparkProperties, which win.
 func (s *Service) sparkConf(sess *Session, scratch string) map[string]string {
 	conf := s.baseSparkConf(sess, scratch)
-	for k, v := range sessionSparkProperties(sess) { // deps.go
+	for k, v := range sessionSparkProperties(&sess.EngineConfiguration) { // deps.go
 		if k == "spark.jars" && conf[k] != "" {
 			v = conf[k] + "," + v // the session's jars come beside the server's (S3A), not instead
 		}
@@ -47,6 +47,16 @@ func (s *Service) baseSparkConf(sess *Session, scratch string) map[string]string
 		conf[k] = v
 	}
 	return conf
+}
+
+// withEnv returns env (nil allowed) with key set to value.
+func withEnv(env map[string]string, key, value string) map[string]string {
+	out := make(map[string]string, len(env)+1)
+	for k, v := range env {
+		out[k] = v
+	}
+	out[key] = value
+	return out
 }
 
 // localSparkEnv keeps a local-mode driver on loopback: its RPC and UI otherwise bind every

@@ -315,7 +315,7 @@ func checkWorkGroupConfig(cfg *wire.WorkGroupConfiguration) error {
 		return invalid("executionRole is null or empty")
 	}
 	if isTrue(cfg.EnableMinimumEncryptionConfiguration) {
-		return invalid("EnableMinimumEncryptionConfiguration does not apply to Spark workgroups (engine %s): leave it unset or false.", EngineVersionSpark3)
+		return invalid("EnableMinimumEncryptionConfiguration does not apply to Spark workgroups (engine %s): leave it unset or false.", effective)
 	}
 	if cfg.AdditionalConfiguration != nil {
 		var obj map[string]any
@@ -387,6 +387,10 @@ func applyConfigUpdates(wg *WorkGroup, cfg *wire.WorkGroupConfiguration, u *wire
 		current := *wg.engineVersion().EffectiveEngineVersion
 		if isSparkEngine(effective) != isSparkEngine(current) {
 			return invalid("The engine type of a workgroup cannot be changed: WorkGroup %s runs %s and cannot switch to %s. Create another workgroup instead.",
+				wg.Name, current, effective)
+		}
+		if isConnectEngine(effective) != isConnectEngine(current) {
+			return invalid("A workgroup cannot be upgraded between Spark engines: WorkGroup %s runs %s and cannot switch to %s. Create another workgroup instead.",
 				wg.Name, current, effective)
 		}
 		cfg.EngineVersion = &wire.EngineVersion{SelectedEngineVersion: refOf(*ev.SelectedEngineVersion)}

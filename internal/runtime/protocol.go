@@ -32,7 +32,8 @@ type message struct {
 	Status       string  `json:"status"`
 	EName        string  `json:"ename"`
 	EValue       string  `json:"evalue"`
-	Error        string  `json:"error"` // bound
+	Error        string  `json:"error"`        // bound
+	ConnectPort  int     `json:"connect_port"` // ready, bound: the Spark Connect server's port
 }
 
 func encodeCommand(c command) ([]byte, error) {
@@ -59,13 +60,13 @@ func decodeMessage(line []byte) (message, error) {
 func (m message) event() (ev athena.RunnerEvent, ok bool) {
 	switch m.Type {
 	case "ready":
-		return athena.RunnerEvent{Type: athena.EventReady, SparkVersion: m.SparkVersion, AppID: m.AppID, UIURL: m.UIURL}, true
+		return athena.RunnerEvent{Type: athena.EventReady, SparkVersion: m.SparkVersion, AppID: m.AppID, UIURL: m.UIURL, ConnectPort: m.ConnectPort}, true
 	case "started":
 		return athena.RunnerEvent{Type: athena.EventStarted, CalculationID: m.ID}, true
 	case "progress":
 		return athena.RunnerEvent{Type: athena.EventProgress, CalculationID: m.ID, Progress: m.Text, Fraction: m.Fraction}, true
 	case "bound":
-		return athena.RunnerEvent{Type: athena.EventBound, Reason: m.Error}, true
+		return athena.RunnerEvent{Type: athena.EventBound, Reason: m.Error, ConnectPort: m.ConnectPort}, true
 	case "done":
 		return athena.RunnerEvent{Type: athena.EventDone, CalculationID: m.ID, Status: m.Status, EName: m.EName, EValue: m.EValue}, true
 	}

@@ -38,6 +38,7 @@ var Errors = map[string][]string{
 	"StopCalculationExecution":      []string{"InternalServerException", "InvalidRequestException", "ResourceNotFoundException"},
 	"ListExecutors":                 []string{"InternalServerException", "InvalidRequestException", "ResourceNotFoundException"},
 	"GetResourceDashboard":          []string{"InternalServerException", "InvalidRequestException", "ResourceNotFoundException"},
+	"GetSessionEndpoint":            []string{"InternalServerException", "InvalidRequestException", "ResourceNotFoundException"},
 	"StartQueryExecution":           []string{"InternalServerException", "InvalidRequestException", "TooManyRequestsException"},
 	"GetQueryExecution":             []string{"InternalServerException", "InvalidRequestException"},
 	"GetQueryResults":               []string{"InternalServerException", "InvalidRequestException", "TooManyRequestsException"},

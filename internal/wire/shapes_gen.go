@@ -234,6 +234,16 @@ type GetResourceDashboardResponse struct {
 	Url *string `json:"Url"`
 }
 
+type GetSessionEndpointRequest struct {
+	SessionId *string `json:"SessionId,omitempty"`
+}
+
+type GetSessionEndpointResponse struct {
+	AuthToken               *string `json:"AuthToken"`
+	AuthTokenExpirationTime *Time   `json:"AuthTokenExpirationTime"`
+	EndpointUrl             *string `json:"EndpointUrl"`
+}
+
 type GetSessionRequest struct {
 	SessionId *string `json:"SessionId,omitempty"`
 }

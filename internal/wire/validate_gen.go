@@ -363,6 +363,19 @@ func (v *GetResourceDashboardRequest) validate(c *checker, path string) {
 	}
 }
 
+func (v *GetSessionEndpointRequest) validate(c *checker, path string) {
+	if v == nil {
+		return
+	}
+	if v.SessionId == nil {
+		c.required(c.join(path, "sessionId"))
+	}
+	if v.SessionId != nil {
+		c.minLen(c.join(path, "sessionId"), *v.SessionId, 1)
+		c.maxLen(c.join(path, "sessionId"), *v.SessionId, 256)
+	}
+}
+
 func (v *GetSessionRequest) validate(c *checker, path string) {
 	if v == nil {
 		return
@@ -1327,6 +1340,13 @@ func (v *ListExecutorsRequest) Validate() error {
 
 // Validate checks every constraint of the model on a GetResourceDashboard request.
 func (v *GetResourceDashboardRequest) Validate() error {
+	c := &checker{}
+	v.validate(c, "")
+	return c.err()
+}
+
+// Validate checks every constraint of the model on a GetSessionEndpoint request.
+func (v *GetSessionEndpointRequest) Validate() error {
 	c := &checker{}
 	v.validate(c, "")
 	return c.err()

@@ -62,6 +62,7 @@ var inputs = map[string]any{
 	"GetResourceDashboard": &GetResourceDashboardRequest{},
 	"StartQueryExecution":  &StartQueryExecutionInput{}, "GetQueryExecution": &GetQueryExecutionInput{},
 	"GetQueryResults": &GetQueryResultsInput{}, "StopQueryExecution": &StopQueryExecutionInput{},
+	"GetSessionEndpoint": &GetSessionEndpointRequest{},
 }
 
 // patternSamples are, per string shape with a pattern, a value it accepts and one it refuses.

@@ -14,7 +14,7 @@ import time
 # Before anything imports matplotlib: figures are rendered headless and captured.
 os.environ["MPLBACKEND"] = "module://glaux_runner.mplbackend"
 
-from . import dataframes, magics, packages, progress  # noqa: E402
+from . import connect, dataframes, magics, packages, progress  # noqa: E402
 from .interrupt import Interrupter, start_thread  # noqa: E402
 from .protocol import Channel  # noqa: E402
 from .shell import Shell  # noqa: E402
@@ -25,8 +25,9 @@ log = logging.getLogger("glaux_runner")
 
 
 class Runner:
-    def __init__(self, channel, engine, spark, shell, session):
+    def __init__(self, channel, engine, spark, shell, session, connect_server=None):
         self.channel = channel
+        self.connect = connect_server  # the Spark Connect server, None when it runs none
         self.engine = engine
         self.spark = spark
         self.session = session
@@ -70,15 +71,27 @@ class Runner:
         self.session.workgroup = command.get("workgroup", "")
         self.session.engine_version = command.get("engine_version", "")
         self.session.started = datetime.datetime.now(datetime.timezone.utc)
+        conf = command.get("conf") or {}
+        wants_connect = self.session.engine_version == connect.CONNECT_ENGINE
         try:
-            for key, value in (command.get("conf") or {}).items():
+            for key, value in conf.items():
                 self.spark.conf.set(key, value)
+            if wants_connect:
+                if self.connect is None or not self.connect.port:
+                    raise RuntimeError("this runner has no Spark Connect server")
+                self.connect.set_defaults(conf)
         except Exception as e:
             log.exception("binding to session %s", self.session.id)
             self.channel.send("bound", error=f"{type(e).__name__}: {_without_java_frames(str(e))}")
             return
         log.info("bound to session %s", self.session.id)
+        if wants_connect:
+            self.channel.send("bound", connect_port=self.connect.port)
+            return
         self.channel.send("bound")
+        if self.connect is not None:  # a session of the calculations engine needs none
+            server, self.connect = self.connect, None
+            start_thread(server.stop, name="glaux-connect-stop")
 
     def _set_job_group(self, calculation_id):
         """The first JVM call after an interrupted one may find py4j's connection gone
@@ -149,13 +162,32 @@ def main():
         shell = Shell.create({"spark": spark, "sc": sc, "SparkSession": engine.SparkSession, "SparkContext": engine.SparkContext})
         magics.register(shell, spark, session, overlay)
         dataframes.register_formatter(shell)
-        runner = Runner(channel, engine, spark, shell, session)
+        connect_server, connect_port = None, 0
+        secret = connect.take_secret()
+        fake = engine.__name__.endswith("fakespark")
+        # glaux gives a secret to the runners of Spark Connect sessions, and to warm runners
+        # (which may be bound to one: they start the server now, so binding costs nothing).
+        if secret and not fake:
+            connect_server = connect.Server(spark, secret)
+            try:
+                connect_port = connect_server.start(warm_up=session.engine_version != connect.CONNECT_ENGINE)
+            except Exception:
+                if session.engine_version == connect.CONNECT_ENGINE:
+                    raise
+                log.exception("the warm runner's Spark Connect server did not start")
+                connect_server = None
+        runner = Runner(channel, engine, spark, shell, session, connect_server)
     except Exception as e:
         log.exception("the session did not start")
         channel.send("failed", ename=type(e).__name__, evalue=_without_java_frames(str(e)))
         return 1
-    channel.send("ready", spark_version=spark.version, app_id=sc.applicationId, ui_url=sc.uiWebUrl)
+    channel.send("ready", spark_version=spark.version, app_id=sc.applicationId, ui_url=sc.uiWebUrl, connect_port=connect_port)
     runner.serve()
+    if runner.connect is not None:
+        try:
+            runner.connect.stop()  # its gRPC server would hold spark.stop() up
+        except Exception:
+            log.exception("stopping the Spark Connect server")
     spark.stop()
     return 0
 

@@ -25,6 +25,7 @@ type options struct {
 	sessionRuns, trivialRuns, jobRuns   int
 	jobs, jobRows                       []string
 	skipAPI, skipSpark, protocolsOnly   bool
+	connectOnly                         bool
 	quietWait                           time.Duration
 }
 
@@ -50,6 +51,7 @@ func main() {
 	flag.BoolVar(&o.skipAPI, "skip-api", false, "skip the API throughput and status poll parts (the README is then not written)")
 	flag.BoolVar(&o.skipSpark, "skip-spark", false, "skip the real-Spark part (the README is then not written)")
 	flag.BoolVar(&o.protocolsOnly, "protocols-only", false, "run only the protocol part (GetWorkGroup through AWS JSON 1.1 and restJson1; the README is then not written)")
+	flag.BoolVar(&o.connectOnly, "connect-only", false, "run only the Spark Connect part (the README is then not written)")
 	flag.Parse()
 	if o.glaux == "" || o.python == "" {
 		fmt.Fprintln(os.Stderr, "usage: glauxbench --glaux BIN --python PY [flags]  (normally run as bench/run)")
@@ -67,7 +69,7 @@ func main() {
 		o.jobRows = append(o.jobRows, strings.TrimSpace(n))
 		o.jobs = append(o.jobs, fmt.Sprintf("spark.range(0, %s).selectExpr('sum(id %% 7)').first()", strings.TrimSpace(n)))
 	}
-	if o.skipAPI || o.skipSpark || o.protocolsOnly {
+	if o.skipAPI || o.skipSpark || o.protocolsOnly || o.connectOnly {
 		o.readme = ""
 	}
 	os.Exit(run(o))
@@ -131,10 +133,10 @@ func run(o options) int {
 
 func measure(ctx context.Context, o options, res *results) error {
 	res.LoadStart = loadAvg()
-	if o.protocolsOnly {
+	if o.protocolsOnly || o.connectOnly {
 		o.skipAPI, o.skipSpark = true, true
 	}
-	if !o.skipAPI || o.protocolsOnly {
+	if (!o.skipAPI || o.protocolsOnly) && !o.connectOnly {
 		res.Busy = append(res.Busy, busySample{"before the protocol part", waitQuiet("the protocol part", o.quietWait)})
 		if err := protocolPart(ctx, o, res); err != nil {
 			return fmt.Errorf("protocols: %w", err)
@@ -154,6 +156,13 @@ func measure(ctx context.Context, o options, res *results) error {
 		stopAll()
 		if err := warmPart(ctx, o, res); err != nil {
 			return fmt.Errorf("real Spark, warm pool: %w", err)
+		}
+	}
+	if !o.skipSpark || o.connectOnly {
+		stopAll()
+		res.Busy = append(res.Busy, busySample{"before part 4", waitQuiet("the Spark Connect part", o.quietWait)})
+		if err := connectPart(ctx, o, res); err != nil {
+			return fmt.Errorf("Spark Connect: %w", err)
 		}
 	}
 	stopAll()
@@ -518,7 +527,7 @@ func terminateSession(ctx context.Context, c *client, g *proc, id string, keep i
 	if _, _, err := c.waitSession(ctx, id, 50*time.Millisecond, time.Minute, "TERMINATED"); err != nil {
 		return err
 	}
-	for deadline := time.Now().Add(time.Minute); len(children(g.pid())) > keep; {
+	for deadline := time.Now().Add(time.Minute); len(runners(g.pid())) > keep; {
 		if time.Now().After(deadline) {
 			return errors.New("the terminated session's processes are still running after a minute")
 		}
@@ -530,16 +539,7 @@ func terminateSession(ctx context.Context, c *client, g *proc, id string, keep i
 // warmPart measures glaux as it runs by default, with a warm pool of one runner: what the
 // pooled runner costs in memory, and StartSession -> IDLE when it takes a pooled runner.
 func warmPart(ctx context.Context, o options, res *results) error {
-	ready := make(chan struct{}, 16)
-	g, ep, err := startGlaux(o.glaux, o.python, filepath.Join(o.work, "glaux-warm"), filepath.Join(o.work, "glaux-warm.log"),
-		[]string{"--warm-pool", "1", "--log-level", "info"}, func(line string) {
-			if strings.Contains(line, "warm runner ready") {
-				select {
-				case ready <- struct{}{}:
-				default:
-				}
-			}
-		})
+	g, ep, waitReady, err := startWarmGlaux(ctx, o, "glaux-warm")
 	if err != nil {
 		return err
 	}
@@ -549,18 +549,6 @@ func warmPart(ctx context.Context, o options, res *results) error {
 	const wg = "bench"
 	if err := c.call(ctx, "CreateWorkGroup", sparkWorkGroup(wg), nil); err != nil {
 		return err
-	}
-	waitReady := func() error {
-		select {
-		case <-ready:
-			return nil
-		case <-g.done:
-			return errors.New("glaux exited")
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(4 * time.Minute):
-			return errors.New(`no "warm runner ready" in glaux's log within 4 minutes`)
-		}
 	}
 	sp := &res.Spark
 	if err := waitReady(); err != nil {
@@ -611,6 +599,37 @@ func warmPart(ctx context.Context, o options, res *results) error {
 		sp.WarmOther = max(sp.WarmOther, other)
 	}
 	return nil
+}
+
+// startWarmGlaux starts a real-Spark glaux with a warm pool of one runner; waitReady returns
+// when the next "warm runner ready" is logged.
+func startWarmGlaux(ctx context.Context, o options, name string) (g *proc, ep string, waitReady func() error, err error) {
+	ready := make(chan struct{}, 16)
+	g, ep, err = startGlaux(o.glaux, o.python, filepath.Join(o.work, name), filepath.Join(o.work, name+".log"),
+		[]string{"--warm-pool", "1", "--log-level", "info"}, func(line string) {
+			if strings.Contains(line, "warm runner ready") {
+				select {
+				case ready <- struct{}{}:
+				default:
+				}
+			}
+		})
+	if err != nil {
+		return nil, "", nil, err
+	}
+	waitReady = func() error {
+		select {
+		case <-ready:
+			return nil
+		case <-g.done:
+			return errors.New("glaux exited")
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(4 * time.Minute):
+			return errors.New(`no "warm runner ready" in glaux's log within 4 minutes`)
+		}
+	}
+	return g, ep, waitReady, nil
 }
 
 // rss is a memory snapshot in KiB.

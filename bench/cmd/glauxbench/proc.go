@@ -273,6 +273,18 @@ func children(pid int) []procInfo {
 	return out
 }
 
+// runners are glaux's session runners (python), not its other children (the shared
+// catalog's database server, a JVM).
+func runners(pid int) []procInfo {
+	var out []procInfo
+	for _, c := range children(pid) {
+		if strings.HasPrefix(c.comm, "python") {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
 // startMoto runs moto's server mode on a free loopback port.
 func startMoto(python, dir, logPath string) (*proc, string, error) {
 	port, err := freePort()

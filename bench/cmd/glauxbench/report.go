@@ -56,6 +56,7 @@ type results struct {
 	Protocols []protoRow
 	Polls     []pollRow
 	Spark     sparkResults
+	Connect   connectResults
 	// Other work on the machine: CPU busy fractions sampled when nothing of this run ran,
 	// and the load average at start and end.
 	Busy               []busySample
@@ -72,6 +73,8 @@ const (
 	targetStartRatio    = 1.2
 	targetTrivialExtra  = 50 * time.Millisecond // p50 above plain Python
 	targetJobRatio      = 1.05
+	targetConnectRatio  = 1.1
+	targetConnectStart  = 300 * time.Millisecond
 	readmeBegin         = "<!-- bench/run results: begin -->"
 	readmeEnd           = "<!-- bench/run results: end -->"
 	readmeGeneratedNote = "<!-- written by bench/run; edits between these markers are overwritten -->"
@@ -179,11 +182,23 @@ func (r *results) markdown() string {
 		}
 		b.WriteString("\n")
 	}
+	if c := r.Connect; len(c.Glaux) > 0 {
+		b.WriteString("**4. Spark Connect** (engine `Apache Spark version 3.5`, glaux as by default with `--warm-pool 1`, plaintext h2c; the pyspark[connect] client of the runtime; baseline = the same client against a bare Spark Connect server the bench starts in a plain driver, `local[1]`, 1024m)\n\n")
+		b.WriteString("| measure | glaux | bare Spark Connect | glaux vs bare | target |\n")
+		b.WriteString("|---|--:|--:|--:|---|\n")
+		cs := median(c.Start)
+		fmt.Fprintf(&b, "| StartSession sent → first Spark Connect answer through glaux (GetSessionEndpoint + a Config call), session from the warm pool, median of %d (runs) | %s (%s) | — | — | ≤ 0.3 s: %s |\n",
+			len(c.Start), fmtDur(cs), fmtList(c.Start), verdict(cs <= targetConnectStart))
+		g, bare := median(c.Glaux), median(c.Bare)
+		fmt.Fprintf(&b, "| `%s` round trip, median of %d (alternating rounds of 10) | %s%s | %s | %.3f× (%s) | ≤ 1.1×: %s |\n",
+			connectRoundTrip, len(c.Glaux), fmtDur(g), mark(c.Other), fmtDur(bare), ratio(g, bare), signed(g-bare), verdict(ratio(g, bare) <= targetConnectRatio))
+		b.WriteString("\n")
+	}
 	return strings.TrimRight(b.String(), "\n")
 }
 
 func (r *results) maxOther() float64 {
-	m := max(r.FakeTrivialOther, r.Spark.StartOther, r.Spark.TrivialOther, r.Spark.WarmOther)
+	m := max(r.FakeTrivialOther, r.Spark.StartOther, r.Spark.TrivialOther, r.Spark.WarmOther, r.Connect.Other)
 	for _, a := range r.API {
 		m = max(m, a.Glaux.Other, a.Moto.Other, a.Floor.Other)
 	}

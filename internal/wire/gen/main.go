@@ -30,7 +30,7 @@ var Served = []string{
 	"StartSession", "GetSession", "GetSessionStatus", "ListSessions", "TerminateSession",
 	"StartCalculationExecution", "GetCalculationExecution", "GetCalculationExecutionStatus",
 	"GetCalculationExecutionCode", "ListCalculationExecutions", "StopCalculationExecution",
-	"ListExecutors", "GetResourceDashboard",
+	"ListExecutors", "GetResourceDashboard", "GetSessionEndpoint",
 	// The Athena SQL operations dbt-athena needs, run as Spark SQL (docs/dbt.md).
 	"StartQueryExecution", "GetQueryExecution", "GetQueryResults", "StopQueryExecution",
 }
