@@ -13,6 +13,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
+	"fmt"
 	"io"
 	"math/big"
 	"net"
@@ -217,6 +218,42 @@ func TestConnect(t *testing.T) {
 	if err := client.Wait(); err != nil {
 		t.Fatalf("client: %v\n%s", err, stderr.String())
 	}
+	waitSession(t, c, id, 30*time.Second, types.SessionStateIdle)
+
+	// 4b. A Spark Connect 3.5 client, the Spark line of Athena's engine, against glaux's newer
+	// server: the same work, and interruptAll() cancels its running job.
+	t.Run("Spark Connect 3.5 client", func(t *testing.T) {
+		testenv.Need(t, testenv.Connect35)
+		py35 := os.Getenv("GLAUX_CONNECT35_PYTHON")
+		if py35 == "" {
+			testenv.Missing(t, testenv.Connect35, "GLAUX_CONNECT35_PYTHON is not set: run with GLAUX_CONNECT35_PYTHON=$(scripts/pyenv.sh python/requirements-connect35.txt) or scripts/test")
+		}
+		cctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
+		defer cancel()
+		cmd := exec.CommandContext(cctx, py35, "../../tests/python/connect_client.py", remote, "work", "interrupt")
+		cmd.Env = env
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("the 3.5 client: %v\n%s", err, stderr.String())
+		}
+		checks := map[string]map[string]any{}
+		for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+			var m map[string]any
+			if json.Unmarshal([]byte(line), &m) == nil {
+				checks[fmt.Sprint(m["check"])] = m
+			}
+		}
+		if w := checks["work"]; w["count"] != 1000.0 || w["sql"] != 42.0 || w["udf"] != 6.0 {
+			t.Fatalf("work = %v\nstdout:\n%s\nstderr:\n%s", w, out, stderr.String())
+		}
+		in := checks["interrupt"]
+		if in["finished"] != true || in["error"] == nil || in["elapsed"] == nil || in["elapsed"].(float64) >= 60 {
+			t.Fatalf("interrupt = %v: the 120 s job was not cancelled", in)
+		}
+		t.Logf("a Spark Connect 3.5 client ran on Spark %v; its interrupted job: %v", checks["work"]["version"], in["error"])
+	})
 	waitSession(t, c, id, 30*time.Second, types.SessionStateIdle)
 
 	// 5. TerminateSession ends the server: the endpoint is refused, and so is the token.

@@ -24,10 +24,11 @@ const (
 	Browser   = "browser"   // node, the page's npm packages and Chromium
 	Tools     = "tools"     // the test tools' environment on PATH: the AWS CLI
 	DBT       = "dbt"       // GLAUX_DBT_PYTHON, the released dbt-athena (python/requirements-dbt.txt)
+	Connect35 = "connect35" // GLAUX_CONNECT35_PYTHON, a Spark Connect 3.5 client (python/requirements-connect35.txt)
 )
 
 // Known lists every component, for checking GLAUX_SKIP.
-var Known = []string{Python, Spark, Cluster, S3, Isolation, Root, Browser, Tools, DBT}
+var Known = []string{Python, Spark, Cluster, S3, Isolation, Root, Browser, Tools, DBT, Connect35}
 
 // Skipped reports whether GLAUX_SKIP opts out of component.
 func Skipped(component string) bool {

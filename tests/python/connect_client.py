@@ -1,8 +1,8 @@
 """A Spark Connect client run against a glaux session: python connect_client.py SC_URL [CHECK...].
 
-It is the pinned pyspark[connect] client of the session runtime (python/requirements.txt), run
-by the e2e tests (cmd/glaux/connect_e2e_test.go, tests/python/test_connect.py) with that
-runtime's interpreter. Each CHECK prints one JSON line {"check": NAME, ...}:
+The e2e tests (cmd/glaux/connect_e2e_test.go, tests/python/test_connect.py) run it with the
+pinned pyspark[connect] client of the session runtime (python/requirements.txt), and
+TestConnect also with a Spark Connect 3.5 client (python/requirements-connect35.txt). Each CHECK prints one JSON line {"check": NAME, ...}:
 
   work       spark.range(1000).count(), an SQL query, a Python UDF, and spark.version
   interrupt  a job that would run 120 s, cancelled by interruptAll() from another thread
@@ -31,9 +31,9 @@ def work(spark):
     total = spark.range(3).select(plus_one(col("id")).alias("v")).groupBy().sum("v").collect()[0][0]
     emit(
         check="work",
-        count=spark.range(1000).count(),
-        sql=spark.sql("SELECT 40 + 2 AS answer").collect()[0]["answer"],
-        udf=total,
+        count=int(spark.range(1000).count()),
+        sql=int(spark.sql("SELECT 40 + 2 AS answer").collect()[0]["answer"]),
+        udf=int(total),  # a NumPy integer from some client versions
         version=spark.version,
     )
 
