@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"net"
+	"net/url"
 	"os"
 	"os/user"
 	"path/filepath"
@@ -63,6 +64,10 @@ type Config struct {
 	// plaintext HTTP/1.1 and h2c.
 	TLSCert string
 	TLSKey  string
+	// PublicURL is glaux's address as clients reach it (scheme://host[:port]), put in the
+	// URLs it hands out: presigned notebooks, Spark UI dashboards, Spark Connect endpoints.
+	// "": the listener's own address.
+	PublicURL string
 }
 
 // defaultCacheDir is where scripts/cluster-deps.sh puts what it fetches.
@@ -176,6 +181,7 @@ func parseConfig(args []string) (*Config, error) {
 	// TLS (docs/connect.md).
 	fs.StringVar(&c.TLSCert, "tls-cert", env("GLAUX_TLS_CERT", ""), "PEM certificate (chain) to serve HTTPS and HTTP/2 over TLS with, e.g. for Spark Connect clients' use_ssl=true; needs --tls-key (GLAUX_TLS_CERT)")
 	fs.StringVar(&c.TLSKey, "tls-key", env("GLAUX_TLS_KEY", ""), "PEM private key of --tls-cert (GLAUX_TLS_KEY)")
+	fs.StringVar(&c.PublicURL, "public-url", env("GLAUX_PUBLIC_URL", ""), "glaux's URL as clients reach it, e.g. https://glaux.example.com:443, for the notebook, Spark UI and Spark Connect URLs it hands out; empty: the listen address (GLAUX_PUBLIC_URL)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -187,6 +193,9 @@ func parseConfig(args []string) (*Config, error) {
 	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		return nil, fmt.Errorf("--tls-cert and --tls-key go together: give both or neither")
+	}
+	if err := checkPublicURL(c.PublicURL); err != nil {
+		return nil, err
 	}
 	if len(c.AccountID) != 12 || strings.Trim(c.AccountID, "0123456789") != "" {
 		return nil, fmt.Errorf("--account-id must be 12 digits, got %q", c.AccountID)
@@ -274,6 +283,39 @@ func parseCredentials(list, file string) (map[string]string, error) {
 }
 
 // loopback reports whether addr binds only loopback interfaces.
+// checkPublicURL accepts "" or scheme://host[:port]: the handed-out URLs append their own
+// paths, and glaux serves them at the root.
+func checkPublicURL(v string) error {
+	if v == "" {
+		return nil
+	}
+	u, err := url.Parse(v)
+	switch {
+	case err != nil:
+		return fmt.Errorf("--public-url: %w", err)
+	case u.Scheme != "http" && u.Scheme != "https":
+		return fmt.Errorf("--public-url must start with http:// or https://, got %q", v)
+	case u.Host == "" || u.Hostname() == "":
+		return fmt.Errorf("--public-url needs a host, got %q", v)
+	case u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "":
+		return fmt.Errorf("--public-url is scheme://host[:port] only (no user, path, query or fragment), got %q", v)
+	}
+	return nil
+}
+
+// advertisedURL is the URL to hand out for a listener at addr: the listener's own, with the
+// loopback address for a wildcard host (0.0.0.0, ::), which no client can dial elsewhere.
+func advertisedURL(scheme, addr string) (u string, wildcard bool) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return scheme + "://" + addr, false
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+		return scheme + "://" + net.JoinHostPort("127.0.0.1", port), true
+	}
+	return scheme + "://" + addr, false
+}
+
 func loopback(addr string) bool {
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {

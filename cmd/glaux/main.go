@@ -126,13 +126,20 @@ func serve(ctx context.Context, cfg *Config, ready chan<- string) error {
 		return err
 	}
 	var tlsCert tls.Certificate
-	endpoint := "http://" + ln.Addr().String()
+	scheme := "http"
 	if cfg.TLSCert != "" {
 		if tlsCert, err = tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey); err != nil {
 			ln.Close()
 			return fmt.Errorf("--tls-cert/--tls-key: %w", err)
 		}
-		endpoint = "https://" + ln.Addr().String()
+		scheme = "https"
+	}
+	endpoint := strings.TrimSuffix(cfg.PublicURL, "/")
+	if endpoint == "" {
+		var wildcard bool
+		if endpoint, wildcard = advertisedURL(scheme, ln.Addr().String()); wildcard {
+			log.Warn("listening on every interface without --public-url: the notebook, Spark UI and Spark Connect URLs glaux hands out name 127.0.0.1", "addr", ln.Addr().String())
+		}
 	}
 	svc := athena.NewService(athena.Config{
 		Region: cfg.Region, AccountID: cfg.AccountID, DefaultOutputLocation: cfg.OutputLocation,
