@@ -195,3 +195,23 @@ func waitPool(t *testing.T, svc *Service, ready int) {
 		}
 	}
 }
+
+// A restart of glaux ends a Spark Connect session as any other (its driver is gone): FAILED
+// with the restart reason, no endpoint, and its old token refused by the proxy.
+func TestConnectSessionAfterRestart(t *testing.T) {
+	e := connectEnv(t, nil)
+	e.putSession(&Session{ID: "connect-1", WorkGroup: "connect", EngineVersion: EngineVersionSpark35,
+		State: wire.SessionStateIdle, StartTime: t0.Add(-time.Hour), DPUs: 1})
+	mustOK(t, e.svc.Recover(e.ctx))
+	if s := e.session("connect-1"); s.State != wire.SessionStateFailed || s.StateChangeReason != reasonRestarted {
+		t.Fatalf("after Recover: %s %q", s.State, s.StateChangeReason)
+	}
+	sid := "connect-1"
+	_, err := e.svc.GetSessionEndpoint(e.ctx, valid(t, &wire.GetSessionEndpointRequest{SessionId: &sid}))
+	wantErr(t, err, CodeInvalidRequest, "FAILED state")
+	tok := SignConnectToken(e.svc.cfg.TokenSecret, sid, e.clock.Now().Add(time.Hour))
+	if _, err := e.svc.ConnectRequest(e.ctx, tok, ""); !errors.Is(err, ErrConnectUnavailable) || !strings.Contains(err.Error(), "FAILED") {
+		t.Fatalf("ConnectRequest: %v", err)
+	}
+	e.rt.none(t)
+}
