@@ -4,9 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -34,25 +31,9 @@ func TestNotebookInBrowser(t *testing.T) {
 		base + signToken(t, cfg, sid, time.Now().Add(-time.Minute)), // expired
 		base + tamperToken(t, token),
 	})
-	shot := os.Getenv("GLAUX_SCREENSHOT")
-	if shot == "" {
-		shot = filepath.Join(t.TempDir(), "notebook.png")
-	}
-
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, node, "web/test/browser.test.mjs")
-	cmd.Dir = root
-	cmd.Env = append(os.Environ(), "GLAUX_NOTEBOOK_URL="+notebookURL, "GLAUX_REFUSED_URLS="+string(refused), "CHROMIUM="+chromium, "GLAUX_SCREENSHOT="+shot)
-	cmd.WaitDelay = 10 * time.Second
-	out, err := cmd.CombinedOutput()
-	t.Logf("browser:\n%s", out)
-	if err != nil {
-		t.Fatalf("the browser test failed: %v", err)
-	}
-	if st, err := os.Stat(shot); err != nil || st.Size() < 10_000 {
-		t.Errorf("screenshot %s: %v", shot, err)
-	}
+	runBrowserScript(t, root, node, "web/test/browser.test.mjs", 10*time.Minute, "notebook.png",
+		"GLAUX_NOTEBOOK_URL="+notebookURL, "GLAUX_REFUSED_URLS="+string(refused), "CHROMIUM="+chromium)
+	ctx := context.Background()
 
 	// The saved notebook holds the cells and their outputs.
 	exp, err := s.Client.ExportNotebook(ctx, &athena.ExportNotebookInput{NotebookId: aws.String(notebookID)})

@@ -326,19 +326,26 @@ func (h *Handler) getDatabases(ctx context.Context, body []byte) (any, error) {
 	return map[string]any{"DatabaseList": list, "NextToken": next}, nil
 }
 
-func (h *Handler) getDatabase(ctx context.Context, body []byte) (any, error) {
+// databaseArg decodes the input of an operation on one database by name (GetDatabase,
+// DeleteDatabase) and checks its catalog scope.
+func (h *Handler) databaseArg(body []byte) (string, error) {
 	var in struct {
 		catalogScoped
 		Name *string `json:"Name"`
 	}
 	if err := decode(body, &in); err != nil {
-		return nil, err
+		return "", err
 	}
 	name, err := required("name", in.Name)
 	if err != nil {
-		return nil, err
+		return "", err
 	}
-	if err := h.checkScope(in.catalogScoped); err != nil {
+	return name, h.checkScope(in.catalogScoped)
+}
+
+func (h *Handler) getDatabase(ctx context.Context, body []byte) (any, error) {
+	name, err := h.databaseArg(body)
+	if err != nil {
 		return nil, err
 	}
 	var d database
@@ -401,18 +408,8 @@ func (h *Handler) createDatabase(ctx context.Context, body []byte) (any, error) 
 }
 
 func (h *Handler) deleteDatabase(ctx context.Context, body []byte) (any, error) {
-	var in struct {
-		catalogScoped
-		Name *string `json:"Name"`
-	}
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
-	name, err := required("name", in.Name)
+	name, err := h.databaseArg(body)
 	if err != nil {
-		return nil, err
-	}
-	if err := h.checkScope(in.catalogScoped); err != nil {
 		return nil, err
 	}
 	var out struct{}

@@ -6,25 +6,13 @@
 // Environment: GLAUX_NOTEBOOK_URL (a presigned URL), GLAUX_REFUSED_URLS (JSON list of URLs
 // that must be refused), CHROMIUM (default /usr/bin/chromium), GLAUX_SCREENSHOT (a PNG path).
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { chromium } from 'playwright-core';
+import { launch, step } from './chromium.mjs';
 
 const url = process.env.GLAUX_NOTEBOOK_URL;
 const refused = JSON.parse(process.env.GLAUX_REFUSED_URLS || '[]');
-const profile = mkdtempSync(join(tmpdir(), 'glaux-chromium-'));
-const step = (s) => console.log(`step: ${s}`);
 
-// A fresh profile (--user-data-dir) each run.
-const context = await chromium.launchPersistentContext(profile, {
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync'],
-  viewport: { width: 1200, height: 900 },
-});
+const { context, page, close } = await launch({ width: 1200, height: 900 });
 try {
-  const page = context.pages()[0] || (await context.newPage());
   page.setDefaultTimeout(120_000);
   const errors = [];
   page.on('pageerror', (e) => errors.push(String(e)));
@@ -138,6 +126,5 @@ try {
   assert.deepEqual(errors, []);
   console.log('browser test passed');
 } finally {
-  await context.close();
-  rmSync(profile, { recursive: true, force: true });
+  await close();
 }

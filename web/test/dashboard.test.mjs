@@ -8,27 +8,16 @@
 // GLAUX_REFUSED_URLS (JSON list of URLs that must be refused), CHROMIUM (default
 // /usr/bin/chromium), GLAUX_SCREENSHOT (a PNG path).
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { chromium } from 'playwright-core';
+import { launch, step } from './chromium.mjs';
 
 const url = process.env.GLAUX_DASHBOARD_URL;
 const jobText = process.env.GLAUX_JOB_TEXT;
 const refused = JSON.parse(process.env.GLAUX_REFUSED_URLS || '[]');
 const base = new URL(url);
 const root = `${base.origin}${base.pathname.replace(/\/$/, '')}/`; // http://host/sparkui/<id>/
-const profile = mkdtempSync(join(tmpdir(), 'glaux-chromium-'));
-const step = (s) => console.log(`step: ${s}`);
 
-const context = await chromium.launchPersistentContext(profile, {
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync'],
-  viewport: { width: 1400, height: 1000 },
-});
+const { context, page, close } = await launch({ width: 1400, height: 1000 });
 try {
-  const page = context.pages()[0] || (await context.newPage());
   page.setDefaultTimeout(60_000);
   const errors = [];
   const requests = [];
@@ -111,6 +100,5 @@ try {
   assert.deepEqual(errors, [], 'page errors');
   console.log(`ok: ${requests.length} requests, all under ${root}`);
 } finally {
-  await context.close();
-  rmSync(profile, { recursive: true, force: true });
+  await close();
 }
