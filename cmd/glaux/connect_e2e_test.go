@@ -18,6 +18,7 @@ import (
 	"math/big"
 	"net"
 	"net/http"
+	"net/http/cookiejar"
 	"net/url"
 	"os"
 	"os/exec"
@@ -255,6 +256,18 @@ func TestConnect(t *testing.T) {
 		t.Logf("a Spark Connect 3.5 client ran on Spark %v; its interrupted job: %v", checks["work"]["version"], in["error"])
 	})
 	waitSession(t, c, id, 30*time.Second, types.SessionStateIdle)
+
+	// 4c. The session's Spark UI (GetResourceDashboard), as for the other engine: the Jobs
+	// page of the driver the Connect clients ran their jobs on.
+	jar, _ := cookiejar.New(nil)
+	browser := &http.Client{Jar: jar, Timeout: time.Minute, Transport: &http.Transport{TLSClientConfig: tlsConfig.Clone()}}
+	u := dashboardURL(t, c, wg, id)
+	if !strings.HasPrefix(u, s.Endpoint+"/sparkui/"+id+"/?token=") {
+		t.Fatalf("dashboard Url %q", u)
+	}
+	if status, page, _ := get(t, browser, "GET", u, nil); status != 200 || !strings.Contains(page, "Spark Jobs") || !strings.Contains(page, "Completed Jobs") {
+		t.Fatalf("the Connect session's Jobs page: %d %.1500s", status, page)
+	}
 
 	// 5. TerminateSession ends the server: the endpoint is refused, and so is the token.
 	if _, err := c.TerminateSession(ctx, &athena.TerminateSessionInput{SessionId: aws.String(id)}); err != nil {
