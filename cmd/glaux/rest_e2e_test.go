@@ -181,6 +181,10 @@ func TestRESTEveryServedRoute(t *testing.T) {
 	if r := restCall(t, e, "GET", "/resource-dashboard/"+restEscape("arn:aws:athena:us-east-1:123456789012:workgroup/rest-wg/session/"+sess), nil, true); r.Status != 400 || !strings.Contains(string(r.Raw), "has no Spark UI") {
 		t.Errorf("GetResourceDashboard of a fake-Spark session: %d %s", r.Status, r.Raw)
 	}
+	op("GetSessionEndpoint") // a PySpark-3 session has no Spark Connect server: routed, decoded, refused (TestConnect gets one)
+	if r := restCall(t, e, "GET", "/sessions/"+sess+"/endpoint", nil, true); r.Status != 400 || r.Body["__type"] != "InvalidRequestException" || !strings.Contains(string(r.Raw), "Apache Spark version 3.5") {
+		t.Errorf("GetSessionEndpoint of a PySpark-3 session: %d %s", r.Status, r.Raw)
+	}
 	op("ListNotebookSessions")
 	if n := len(call("GET", "/notebooks/"+nb+"/sessions?MaxResults=10", nil)["NotebookSessionsList"].([]any)); n != 1 {
 		t.Errorf("ListNotebookSessions: %d", n)

@@ -556,7 +556,7 @@ func TestEngineVersionsPagination(t *testing.T) {
 		}
 		got = append(got, aws.ToString(ev.SelectedEngineVersion))
 	}
-	if want := []string{sqlEngine, sparkEngine}; !slices.Equal(got, want) {
+	if want := []string{sqlEngine, sparkEngine, "Apache Spark version 3.5"}; !slices.Equal(got, want) {
 		t.Errorf("versions %v, want %v", got, want)
 	}
 	// Every listed version can be selected by a new workgroup.
