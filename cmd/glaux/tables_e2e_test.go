@@ -12,7 +12,8 @@ import (
 
 // The table formats (docs/catalog.md) are tested inside TestCatalogShared, on its sessions:
 // session A writes an Iceberg and a Delta table, merges into both and travels back in time;
-// a second session and a session after glaux restarted read them. No Spark starts of its own.
+// a second session reads them. No Spark starts of its own, and few statements: on two cores
+// each Delta or Iceberg statement takes seconds.
 
 // tableJarsDir is the cache scripts/cluster-deps.sh tables fills; the test fails if the jars
 // are not there.
@@ -52,12 +53,7 @@ print(json.dumps({
 // tablesRead is what a later session reads of them.
 const tablesRead = `import json
 rows = lambda q: [list(r) for r in spark.sql(q + " ORDER BY id").collect()]
-print(json.dumps({
-    "delta": rows("SELECT * FROM formats.del"),
-    "delta_v1": rows("SELECT * FROM formats.del VERSION AS OF 1"),
-    "iceberg": rows("SELECT * FROM iceberg.formats.ice"),
-    "iceberg_snapshots": spark.sql("SELECT count(*) FROM iceberg.formats.ice.snapshots").first()[0],
-}))`
+print(json.dumps({"delta": rows("SELECT * FROM formats.del"), "iceberg": rows("SELECT * FROM iceberg.formats.ice")}))`
 
 var (
 	mergedRows = []any{[]any{1.0, "a"}, []any{2.0, "B"}, []any{3.0, "c"}}
@@ -90,7 +86,4 @@ var tablesWriteWant = map[string]any{
 	"provider": "delta",
 }
 
-var tablesReadWant = map[string]any{
-	"delta": mergedRows, "delta_v1": firstRows, "iceberg": mergedRows,
-	"iceberg_snapshots": 2.0, // the INSERT's and the MERGE's
-}
+var tablesReadWant = map[string]any{"delta": mergedRows, "iceberg": mergedRows}
