@@ -2,19 +2,23 @@
 # Fetches what glaux needs to run sessions against S3-compatible stores (s3a://) and what
 # the cluster tests need, once, into a cache:
 #   ${GLAUX_CACHE_DIR:-~/.cache/glaux}/jars/    hadoop-aws matching pyspark's bundled Hadoop,
-#                                               the AWS SDK bundle it was built against and,
-#                                               from Hadoop 3.5, the analytics accelerator
-#                                               library its input streams load
+#                                               the AWS SDK bundle it was built against and
+#                                               the analytics accelerator library its input
+#                                               streams load (Hadoop 3.4.2 and later)
 #   ${GLAUX_CACHE_DIR:-~/.cache/glaux}/bin/     versitygw (S3-compatible server, tests only)
 #   ${GLAUX_CACHE_DIR:-~/.cache/glaux}/catalog/ derbynet and derbyclient of pyspark's bundled
 #                                               Derby: the shared table catalog's metastore
 #                                               server and its client (docs/catalog.md)
+#   ${GLAUX_CACHE_DIR:-~/.cache/glaux}/tables/  Iceberg's Spark runtime, Delta's Spark and storage
+#                                               jars, pinned below for pyspark's Spark version:
+#                                               USING iceberg / USING delta (docs/catalog.md)
 # Idempotent: what is already there is not fetched again. Needs mvn, go and a Python with
 # pyspark (GLAUX_PYTHON, else python3).
 #
-#   scripts/cluster-deps.sh            # jars + versitygw
+#   scripts/cluster-deps.sh            # everything: jars, catalog, tables, versitygw
 #   scripts/cluster-deps.sh jars       # jars only (what `glaux serve --objects s3` uses)
 #   scripts/cluster-deps.sh catalog    # the catalog's Derby jars only (what `glaux serve` uses)
+#   scripts/cluster-deps.sh catalog tables  # several steps
 set -euo pipefail
 
 default_cache=$HOME/.cache/glaux
@@ -22,7 +26,11 @@ default_cache=$HOME/.cache/glaux
 cache=${GLAUX_CACHE_DIR:-$default_cache}
 python=${GLAUX_PYTHON:-python3}
 versitygw_version=${VERSITYGW_VERSION:-v1.8.0}
-what=${1:-all}
+# The table formats, for Spark 4.1 (pyspark 4.1.x): no release of either works on Spark 4.3
+# (docs/catalog.md).
+tables_spark=4.1
+iceberg_version=1.12.0
+delta_version=4.4.0
 
 # maven_copy WORK IDS DEP...: Maven resolves a throwaway project with the given dependencies
 # (XML inside <dependency>) and copies the artifacts named in IDS (comma-separated) into
@@ -117,6 +125,36 @@ catalog() {
 	ls -l "$dir"
 }
 
+# tables fetches Iceberg's Spark runtime (one shaded jar) and Delta's Spark and storage jars,
+# of the pinned versions, built for pyspark's Spark version.
+tables() {
+	local spark_version dir
+	spark_version=$("$python" -c 'import pyspark; print(pyspark.__version__)')
+	if [[ ${spark_version%.*} != "$tables_spark" ]]; then
+		echo "cluster-deps: the table formats are pinned for Spark $tables_spark, pyspark is $spark_version (docs/catalog.md)" >&2
+		exit 1
+	fi
+	local iceberg=iceberg-spark-runtime-${tables_spark}_2.13 delta=delta-spark_${tables_spark}_2.13
+	dir=$cache/tables
+	if [[ -f $dir/$iceberg-$iceberg_version.jar ]] && [[ -f $dir/$delta-$delta_version.jar ]] && [[ -f $dir/delta-storage-$delta_version.jar ]]; then
+		echo "cluster-deps: Iceberg $iceberg_version and Delta $delta_version jars already in $dir"
+		return
+	fi
+	echo "cluster-deps: fetching Iceberg $iceberg_version and Delta $delta_version for Spark $tables_spark into $dir"
+	mkdir -p "$dir"
+	local work
+	work=$(mktemp -d)
+	trap 'rm -rf "$work"' RETURN
+	maven_copy "$work" "$iceberg,$delta,delta-storage" \
+		"<groupId>org.apache.iceberg</groupId><artifactId>$iceberg</artifactId><version>$iceberg_version</version>" \
+		"<groupId>io.delta</groupId><artifactId>$delta</artifactId><version>$delta_version</version>" \
+		"<groupId>io.delta</groupId><artifactId>delta-storage</artifactId><version>$delta_version</version>"
+	# Every jar of the dir goes on sessions' spark.jars: replace other versions'.
+	rm -f "$dir"/*.jar
+	mv "$work"/out/*.jar "$dir"/
+	ls -l "$dir"
+}
+
 versitygw() {
 	local bin=$cache/bin/versitygw
 	if [[ -x $bin ]] && [[ -f $cache/bin/.versitygw-$versitygw_version ]]; then
@@ -130,10 +168,14 @@ versitygw() {
 	touch "$cache/bin/.versitygw-$versitygw_version"
 }
 
-case $what in
-	all) jars; catalog; versitygw ;;
-	jars) jars ;;
-	catalog) catalog ;;
-	versitygw) versitygw ;;
-	*) echo "usage: $0 [all|jars|catalog|versitygw]" >&2; exit 2 ;;
-esac
+[[ $# -gt 0 ]] || set -- all
+for what in "$@"; do
+	case $what in
+		all) jars; catalog; tables; versitygw ;;
+		jars) jars ;;
+		catalog) catalog ;;
+		tables) tables ;;
+		versitygw) versitygw ;;
+		*) echo "usage: $0 [all|jars|catalog|tables|versitygw]..." >&2; exit 2 ;;
+	esac
+done

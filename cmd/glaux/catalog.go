@@ -34,6 +34,7 @@ func startCatalog(ctx context.Context, cfg *Config, secret []byte, log *slog.Log
 		return nil, nil, err
 	}
 	conf := map[string]string{"spark.sql.warehouse.dir": wh}
+	maps.Copy(conf, tableFormats(cfg, wh, log))
 	if mode == "hive" {
 		maps.Copy(conf, catalog.ExternalConf(cfg.CatalogURI))
 		log.Info("sessions share the Hive metastore", "uri", cfg.CatalogURI, "warehouse", wh)
@@ -57,6 +58,20 @@ func startCatalog(ctx context.Context, cfg *Config, secret []byte, log *slog.Log
 	maps.Copy(conf, srv.SparkConf())
 	log.Info("sessions share the table catalog", "port", srv.Port(), "warehouse", wh)
 	return conf, srv.Stop, nil
+}
+
+// tableFormats is the Spark configuration of USING iceberg and USING delta, when their jars
+// are in --table-jars (docs/catalog.md); without them sessions get neither, and a warning.
+func tableFormats(cfg *Config, warehouse string, log *slog.Logger) map[string]string {
+	if cfg.TableJars == "" {
+		return nil
+	}
+	jars, err := catalog.TableJars(cfg.TableJars)
+	if err != nil {
+		log.Warn("sessions get no Iceberg or Delta tables", "err", err)
+		return nil
+	}
+	return catalog.TableConf(jars, warehouse)
 }
 
 // warehouse is where the shared catalog's managed tables live: --warehouse, else the results

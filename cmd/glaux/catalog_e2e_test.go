@@ -20,12 +20,13 @@ import (
 	"glaux/internal/catalog"
 )
 
-// catalogConfig is a server with the embedded shared catalog (docs/catalog.md), its jars
-// from the cache scripts/cluster-deps.sh catalog fills.
+// catalogConfig is a server with the embedded shared catalog (docs/catalog.md) and the table
+// formats, their jars from the cache scripts/cluster-deps.sh catalog and tables fill.
 func catalogConfig(t *testing.T, dataDir string) *Config {
 	testPython(t)
 	cfg := newConfig(t, dataDir)
 	cfg.Catalog, cfg.CatalogJars, cfg.WarmPool = "derby", filepath.Join(defaultCacheDir(), "catalog"), 1
+	cfg.TableJars = filepath.Join(defaultCacheDir(), "tables")
 	return cfg
 }
 
@@ -38,8 +39,9 @@ const catalogWant = "['made', 'saved'] 45 3\n"
 
 // TestCatalogShared: a database and tables made in one session are seen by the next ones,
 // by two at once, and after glaux restarts; the metastore database needs its password and
-// stops with glaux.
+// stops with glaux. Iceberg and Delta tables too (tables_e2e_test.go).
 func TestCatalogShared(t *testing.T) {
+	tableJarsDir(t)
 	dir := t.TempDir()
 	cfg := catalogConfig(t, dir)
 	s := startServer(t, cfg)
@@ -70,6 +72,7 @@ print(f"first SQL statement {first:.2f}s")`)
 	if fi, err := os.Stat(filepath.Join(dir, "metastore", "derby.properties")); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Errorf("derby.properties (it holds the password): %v %v, want 0600", fi.Mode(), err)
 	}
+	checkTables(t, s, a, "session A", tablesWrite, tablesWriteWant)
 	if _, err := s.Client.TerminateSession(context.Background(), &athena.TerminateSessionInput{SessionId: aws.String(a)}); err != nil {
 		t.Fatal(err)
 	}
@@ -90,6 +93,7 @@ spark.range(3).write.saveAsTable("shared_db.from_b2")`)
 	if got := wantCompleted(t, s, b1, `print(spark.table("shared_db.from_b2").count())`); got != "3\n" {
 		t.Errorf("b1 reading b2's table: %q", got)
 	}
+	checkTables(t, s, b1, "a second session", tablesRead, tablesReadWant)
 	s.stop()
 	if c, err := net.DialTimeout("tcp", "127.0.0.1:"+port, time.Second); err == nil {
 		c.Close()

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -82,5 +84,32 @@ func TestCatalogWarehouse(t *testing.T) {
 				t.Fatalf("warehouse: %q %v, want %q", got, err, tc.want)
 			}
 		})
+	}
+}
+
+// The table formats: configured when --table-jars has their jars, else left out with a warning.
+func TestTableFormats(t *testing.T) {
+	t.Setenv("GLAUX_TABLE_JARS", "/elsewhere/tables")
+	if c, err := parseConfig(nil); err != nil || c.TableJars != "/elsewhere/tables" {
+		t.Errorf("GLAUX_TABLE_JARS: %q %v", c.TableJars, err)
+	}
+	dir := t.TempDir()
+	var logged bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&logged, nil))
+	if conf := tableFormats(&Config{TableJars: dir}, "/wh", log); conf != nil || !strings.Contains(logged.String(), "scripts/cluster-deps.sh tables") {
+		t.Errorf("without the jars: %v, logged %q", conf, logged.String())
+	}
+	for _, n := range []string{"iceberg-spark-runtime-4.1_2.13-1.12.0.jar", "delta-spark_4.1_2.13-4.4.0.jar", "delta-storage-4.4.0.jar"} {
+		if err := os.WriteFile(filepath.Join(dir, n), nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	conf := tableFormats(&Config{TableJars: dir}, "/wh", log)
+	if conf["spark.sql.catalog.spark_catalog"] != "org.apache.spark.sql.delta.catalog.DeltaCatalog" || conf["spark.sql.catalog.iceberg.warehouse"] != "/wh/iceberg" ||
+		strings.Count(conf["spark.jars"], ",") != 2 || !strings.Contains(conf["spark.sql.extensions"], "IcebergSparkSessionExtensions,io.delta.sql.DeltaSparkSessionExtension") {
+		t.Errorf("with the jars: %v", conf)
+	}
+	if conf := tableFormats(&Config{TableJars: ""}, "/wh", log); conf != nil {
+		t.Errorf("--table-jars '': %v", conf)
 	}
 }

@@ -59,6 +59,7 @@ type Config struct {
 	CatalogURI  string // thrift://host:port of an external Hive metastore
 	CatalogPort int    // port of the embedded metastore database on 127.0.0.1; 0: a free one
 	CatalogJars string // directory of derbynet and derbyclient (scripts/cluster-deps.sh catalog)
+	TableJars   string // directory of the Iceberg and Delta jars (scripts/cluster-deps.sh tables); "": neither format
 	Warehouse   string // where managed tables live; "": <data-dir>/warehouse, s3a://<results bucket>/warehouse/ with --objects s3
 	// TLS on the listener (docs/connect.md): both or neither; without them it serves
 	// plaintext HTTP/1.1 and h2c.
@@ -177,6 +178,7 @@ func parseConfig(args []string) (*Config, error) {
 	fs.StringVar(&c.CatalogURI, "catalog-uri", env("GLAUX_CATALOG_URI", ""), "thrift://host:port of an external Hive metastore every session uses instead of the embedded one (GLAUX_CATALOG_URI)")
 	fs.IntVar(&c.CatalogPort, "catalog-port", envInt("GLAUX_CATALOG_PORT", 0), "port on 127.0.0.1 of the embedded catalog's database; 0 picks a free one (GLAUX_CATALOG_PORT)")
 	fs.StringVar(&c.CatalogJars, "catalog-jars", env("GLAUX_CATALOG_JARS", filepath.Join(defaultCacheDir(), "catalog")), "directory of the Derby network server and client jars the embedded catalog needs (scripts/cluster-deps.sh catalog) (GLAUX_CATALOG_JARS)")
+	fs.StringVar(&c.TableJars, "table-jars", env("GLAUX_TABLE_JARS", filepath.Join(defaultCacheDir(), "tables")), "directory of the Iceberg and Delta jars (scripts/cluster-deps.sh tables) that give sessions of the shared catalog USING iceberg and USING delta; '' serves neither (GLAUX_TABLE_JARS)")
 	fs.StringVar(&c.Warehouse, "warehouse", env("GLAUX_WAREHOUSE", ""), "where managed tables of the shared catalog live; default <data-dir>/warehouse, or s3a://<bucket of --default-output-location>/warehouse/ with --objects s3 (GLAUX_WAREHOUSE)")
 	// TLS (docs/connect.md).
 	fs.StringVar(&c.TLSCert, "tls-cert", env("GLAUX_TLS_CERT", ""), "PEM certificate (chain) to serve HTTPS and HTTP/2 over TLS with, e.g. for Spark Connect clients' use_ssl=true; needs --tls-key (GLAUX_TLS_CERT)")

@@ -68,6 +68,10 @@ func (s *Service) clusterConf(sess *Session, base map[string]string) map[string]
 	for k, v := range s.s3aConf() {
 		def(k, v)
 	}
+	// Jars come beside each other: the server's (table formats), S3A's, the workgroup's.
+	if jars := joinJars(s.cfg.SparkDefaults["spark.jars"], strings.Join(s.cfg.S3A.Jars, ","), wg["spark.jars"]); jars != "" {
+		out["spark.jars"] = jars
+	}
 	master := firstNonEmpty(sessionSparkProperties(&sess.EngineConfiguration)["spark.master"], wg["spark.master"], base["spark.master"])
 	if master == "" || strings.HasPrefix(master, "local") {
 		return out
@@ -106,6 +110,17 @@ func (s *Service) clusterConf(sess *Session, base map[string]string) map[string]
 		def("spark.driver.bindAddress", host)
 	}
 	return out
+}
+
+// joinJars joins comma-separated jar lists, leaving out empty ones.
+func joinJars(lists ...string) string {
+	var out []string
+	for _, l := range lists {
+		if l != "" {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, ",")
 }
 
 // workGroupSparkConf is the "spark.*" part of a workgroup's AdditionalConfiguration JSON

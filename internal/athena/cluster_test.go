@@ -132,6 +132,13 @@ func TestS3AConf(t *testing.T) {
 			t.Errorf("%s = %q; want %q", k, conf[k], v)
 		}
 	}
+	// The server's jars (the table formats') and a workgroup's come beside S3A's.
+	e.svc.cfg.SparkDefaults = map[string]string{"spark.jars": "/t/iceberg.jar,/t/delta.jar"}
+	sess = clusterSession(t, e, `{"spark.jars":"/w/wg.jar"}`, wire.EngineConfiguration{MaxConcurrentDpus: refOf(int32(2))})
+	if got, want := e.svc.sparkConf(sess, t.TempDir())["spark.jars"], "/t/iceberg.jar,/t/delta.jar,/c/hadoop-aws-3.4.1.jar,/c/bundle-2.24.6.jar,/w/wg.jar"; got != want {
+		t.Errorf("spark.jars = %q; want %q", got, want)
+	}
+	e.svc.cfg.SparkDefaults = nil
 	e.svc.cfg.S3A.Endpoint = "https://s3.example.com"
 	if conf := e.svc.sparkConf(sess, t.TempDir()); conf["spark.hadoop.fs.s3a.connection.ssl.enabled"] != "true" {
 		t.Errorf("https endpoint: ssl.enabled = %q", conf["spark.hadoop.fs.s3a.connection.ssl.enabled"])

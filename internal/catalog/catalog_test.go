@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -134,5 +135,39 @@ func TestPasswordIsStablePerSecret(t *testing.T) {
 	a, b := Password([]byte("one")), Password([]byte("two"))
 	if a != Password([]byte("one")) || a == b || len(a) != 64 {
 		t.Fatalf("Password: %q %q", a, b)
+	}
+}
+
+// TestTableJars: one of each table format's jars, or an error naming what is missing.
+func TestTableJars(t *testing.T) {
+	dir := t.TempDir()
+	for _, n := range []string{"iceberg-spark-runtime-4.1_2.13-1.12.0.jar", "delta-spark_4.1_2.13-4.4.0.jar"} {
+		if err := os.WriteFile(filepath.Join(dir, n), nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := TableJars(dir); err == nil || !strings.Contains(err.Error(), "delta-storage-*.jar (found 0)") || !strings.Contains(err.Error(), "scripts/cluster-deps.sh tables") {
+		t.Errorf("without delta-storage: %v", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "delta-storage-4.4.0.jar"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	jars, err := TableJars(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{filepath.Join(dir, "iceberg-spark-runtime-4.1_2.13-1.12.0.jar"), filepath.Join(dir, "delta-spark_4.1_2.13-4.4.0.jar"), filepath.Join(dir, "delta-storage-4.4.0.jar")}
+	if !slices.Equal(jars, want) {
+		t.Errorf("jars = %v, want %v", jars, want)
+	}
+	conf := TableConf(jars, "s3a://b/warehouse/")
+	if conf["spark.sql.catalog.iceberg.warehouse"] != "s3a://b/warehouse/iceberg" || conf["spark.jars"] != strings.Join(want, ",") {
+		t.Errorf("TableConf: %v", conf)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "delta-storage-4.3.0.jar"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := TableJars(dir); err == nil || !strings.Contains(err.Error(), "delta-storage-*.jar (found 2)") {
+		t.Errorf("two versions of delta-storage: %v", err)
 	}
 }
