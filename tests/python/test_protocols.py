@@ -108,6 +108,10 @@ def test_every_served_operation(athena):
         # --fake-spark has no Spark UI: routed (the ARN as one path label) and refused as glaux says.
         with pytest.raises(athena.exceptions.InvalidRequestException, match="has no Spark UI"):
             athena.get_resource_dashboard(ResourceARN=f"arn:aws:athena:us-east-1:{ACCOUNT}:workgroup/{wg}/session/{sid}")
+    if "GetSessionEndpoint" in athena.meta.service_model.operation_names:  # botocore >= 1.41's model
+        # A PySpark-3 session has no Spark Connect server: routed and refused (test_connect.py gets one).
+        with pytest.raises(athena.exceptions.InvalidRequestException, match="Apache Spark version 3.5"):
+            athena.get_session_endpoint(SessionId=sid)
     assert len(athena.list_notebook_sessions(NotebookId=nb, MaxResults=10)["NotebookSessionsList"]) == 1
     assert athena.create_presigned_notebook_url(SessionId=sid)["NotebookUrl"]
     cid = athena.start_calculation_execution(SessionId=sid, CodeBlock="print(6 * 7)")["CalculationExecutionId"]
@@ -132,7 +136,8 @@ def test_every_served_operation(athena):
             call(QueryExecutionId=qid)
         assert qid in e.value.response["Error"]["Message"]
 
-    # Operations newer than this botocore's model (GetResourceDashboard for 1.40) cannot be called.
+    # Operations newer than this botocore's model (GetResourceDashboard, GetSessionEndpoint for 1.40)
+    # cannot be called.
     missing = (served_operations() & set(athena.meta.service_model.operation_names)) - log.ops
     assert not missing, f"not called through {athena.meta.service_model.protocol}: {sorted(missing)}"
 
