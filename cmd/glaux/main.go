@@ -147,7 +147,7 @@ func serve(ctx context.Context, cfg *Config, ready chan<- string) error {
 		MaxSessions: cfg.MaxSessions, MaxSessionDPUs: cfg.MaxDPUs, QueueDepth: cfg.QueueDepth,
 		ScratchDir: filepath.Join(cfg.DataDir, "scratch"), SparkMaster: cfg.SparkMaster,
 		DPUSizes: []int32{1}, NotebookVersion: "Athena notebook version 1",
-		PublicURL: endpoint, TokenSecret: secret, WarmPool: cfg.WarmPool,
+		PublicURL: endpoint, TokenSecret: secret, WarmPool: cfg.WarmPool, ConnectIdleGrace: 100 * time.Millisecond,
 		SparkDriverHost: cfg.SparkDriverHost, S3A: s3a, SparkDefaults: sparkDefaults,
 	}, athena.Deps{
 		Store: db, Objects: objs,

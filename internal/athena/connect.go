@@ -159,7 +159,13 @@ func (s *Service) ConnectRequest(ctx context.Context, token, pinned string) (Con
 		return ConnectTarget{}, fmt.Errorf("%w: session %s is still starting: wait until GetSessionStatus says IDLE", ErrConnectUnavailable, ls.id)
 	}
 	ls.connectActive++
-	if ls.connectActive == 1 && !ls.degraded {
+	// A call within the grace after the last one: the record still says BUSY.
+	pendingIdle := ls.connectIdle != nil
+	if pendingIdle {
+		ls.connectIdle.Stop()
+		ls.connectIdle = nil
+	}
+	if ls.connectActive == 1 && !pendingIdle && !ls.degraded {
 		s.updateSession(ctx, ls.id, func(sess *Session) {
 			if sess.State == wire.SessionStateIdle {
 				sess.State, sess.IdleSince = wire.SessionStateBusy, time.Time{}
@@ -177,7 +183,24 @@ func (s *Service) ConnectRequest(ctx context.Context, token, pinned string) (Con
 			}
 			done = true
 			ls.connectActive--
-			s.dispatch(context.Background(), ls) // IDLE again once nothing runs
+			if ls.connectActive > 0 {
+				return
+			}
+			if s.cfg.ConnectIdleGrace <= 0 {
+				s.dispatch(context.Background(), ls) // IDLE again once nothing runs
+				return
+			}
+			var t *time.Timer
+			t = time.AfterFunc(s.cfg.ConnectIdleGrace, func() {
+				ls.mu.Lock()
+				defer ls.mu.Unlock()
+				if ls.connectIdle != t { // a later call took over
+					return
+				}
+				ls.connectIdle = nil
+				s.dispatch(context.Background(), ls)
+			})
+			ls.connectIdle = t
 		},
 	}, nil
 }

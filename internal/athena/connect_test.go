@@ -215,3 +215,33 @@ func TestConnectSessionAfterRestart(t *testing.T) {
 	}
 	e.rt.none(t)
 }
+
+// With a grace, back-to-back Spark Connect calls keep the session BUSY between them (no IDLE
+// written and BUSY again per call); it is IDLE once the grace after the last call passed.
+func TestConnectIdleGrace(t *testing.T) {
+	e := connectEnv(t, func(c *Config) { c.ConnectIdleGrace = 50 * time.Millisecond })
+	sid, _ := e.startConnectSession(nil)
+	e.rt.next(t).emit(RunnerEvent{Type: EventReady, ConnectPort: 40123})
+	tok := SignConnectToken(e.svc.cfg.TokenSecret, sid, e.clock.Now().Add(time.Hour))
+	for i := range 20 {
+		target, err := e.svc.ConnectRequest(e.ctx, tok, "")
+		mustOK(t, err)
+		if st := e.session(sid).State; st != wire.SessionStateBusy {
+			t.Fatalf("call %d: state %s", i, st)
+		}
+		target.Done()
+		if st := e.session(sid).State; st != wire.SessionStateBusy {
+			t.Fatalf("right after call %d: state %s, want BUSY within the grace", i, st)
+		}
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for e.session(sid).State != wire.SessionStateIdle {
+		if time.Now().After(deadline) {
+			t.Fatalf("still %s after the grace", e.session(sid).State)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if e.session(sid).IdleSince.IsZero() {
+		t.Fatal("IDLE without IdleSince")
+	}
+}

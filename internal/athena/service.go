@@ -44,6 +44,10 @@ type Config struct {
 	TokenSecret []byte
 	// WarmPool is how many runners with Spark up wait for sessions (0 disables the pool).
 	WarmPool int
+	// ConnectIdleGrace is how long a Spark Connect session stays BUSY after its last call
+	// ended, so that a client's back-to-back calls (one DataFrame action is several) do not
+	// write BUSY and IDLE for each; 0 makes it IDLE at once.
+	ConnectIdleGrace time.Duration
 	// Cluster and S3A settings (cluster.go, docs/cluster.md).
 	// SparkDriverHost is the address a cluster's executors reach session drivers at (""
 	// lets Spark choose; 127.0.0.1 for a master on loopback).

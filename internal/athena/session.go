@@ -65,6 +65,7 @@ type liveSession struct {
 	connectPort   int
 	connectSecret string
 	connectActive int
+	connectIdle   *time.Timer // the pending IDLE after the last call (ConnectIdleGrace)
 }
 
 func (s *Service) liveSession(id string) *liveSession {
