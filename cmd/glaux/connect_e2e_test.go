@@ -183,41 +183,19 @@ func TestConnect(t *testing.T) {
 	env := append(os.Environ(), "GRPC_DEFAULT_SSL_ROOTS_FILE_PATH="+certFile)
 	clientCtx, cancelClient := context.WithTimeout(ctx, 3*time.Minute)
 	defer cancelClient()
-	client := exec.CommandContext(clientCtx, py, "../../tests/python/connect_client.py", remote, "work", "sleep=6")
-	client.Env = env
-	var stderr bytes.Buffer
-	client.Stderr = &stderr
-	stdout, err := client.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := client.Start(); err != nil {
-		t.Fatal(err)
-	}
-	lines := make(chan map[string]any, 4)
-	go func() {
-		defer close(lines)
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			var m map[string]any
-			if json.Unmarshal(sc.Bytes(), &m) == nil {
-				lines <- m
-			}
-		}
-	}()
-	first, ok := <-lines
+	client := startConnectClient(t, clientCtx, py, remote, env, "work", "sleep=6")
+	first, ok := <-client.lines
 	if !ok {
-		client.Wait()
-		t.Fatalf("the Spark Connect client printed nothing:\n%s", stderr.String())
+		t.Fatalf("the Spark Connect client printed nothing: %v", client.wait())
 	}
 	if first["count"] != 1000.0 || first["sql"] != 42.0 || first["udf"] != 6.0 {
 		t.Fatalf("work = %v", first)
 	}
 	t.Logf("Spark %v answered through glaux over TLS", first["version"])
 	waitSession(t, c, id, 30*time.Second, types.SessionStateBusy)
-	<-lines
-	if err := client.Wait(); err != nil {
-		t.Fatalf("client: %v\n%s", err, stderr.String())
+	<-client.lines
+	if err := client.wait(); err != nil {
+		t.Fatalf("client: %v", err)
 	}
 	waitSession(t, c, id, 30*time.Second, types.SessionStateIdle)
 
@@ -231,23 +209,16 @@ func TestConnect(t *testing.T) {
 		}
 		cctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
 		defer cancel()
-		cmd := exec.CommandContext(cctx, py35, "../../tests/python/connect_client.py", remote, "work", "interrupt")
-		cmd.Env = env
-		var stderr bytes.Buffer
-		cmd.Stderr = &stderr
-		out, err := cmd.Output()
-		if err != nil {
-			t.Fatalf("the 3.5 client: %v\n%s", err, stderr.String())
-		}
+		client := startConnectClient(t, cctx, py35, remote, env, "work", "interrupt")
 		checks := map[string]map[string]any{}
-		for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
-			var m map[string]any
-			if json.Unmarshal([]byte(line), &m) == nil {
-				checks[fmt.Sprint(m["check"])] = m
-			}
+		for m := range client.lines {
+			checks[fmt.Sprint(m["check"])] = m
+		}
+		if err := client.wait(); err != nil {
+			t.Fatalf("the 3.5 client: %v", err)
 		}
 		if w := checks["work"]; w["count"] != 1000.0 || w["sql"] != 42.0 || w["udf"] != 6.0 {
-			t.Fatalf("work = %v\nstdout:\n%s\nstderr:\n%s", w, out, stderr.String())
+			t.Fatalf("work = %v (all checks: %v)\nstderr:\n%s", w, checks, client.stderr.String())
 		}
 		in := checks["interrupt"]
 		if in["finished"] != true || in["error"] == nil || in["elapsed"] == nil || in["elapsed"].(float64) >= 60 {
@@ -279,6 +250,50 @@ func TestConnect(t *testing.T) {
 	if code, msg := grpcCall(t, h2, s.Endpoint, map[string]string{"x-aws-proxy-auth": token}); code != "9" || !strings.Contains(msg, "TERMINATED") {
 		t.Fatalf("a call to the ended session: grpc-status %s %q, want 9 (TERMINATED)", code, msg)
 	}
+}
+
+// connectClient is tests/python/connect_client.py running against a Spark Connect URL: its
+// JSON lines arrive on lines, closed when it exits.
+type connectClient struct {
+	cmd    *exec.Cmd
+	lines  chan map[string]any
+	stderr bytes.Buffer
+}
+
+func startConnectClient(t *testing.T, ctx context.Context, py, remote string, env []string, checks ...string) *connectClient {
+	t.Helper()
+	c := &connectClient{lines: make(chan map[string]any, 8)}
+	c.cmd = exec.CommandContext(ctx, py, append([]string{"../../tests/python/connect_client.py", remote}, checks...)...)
+	c.cmd.Env = env
+	c.cmd.Stderr = &c.stderr
+	stdout, err := c.cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		defer close(c.lines)
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			var m map[string]any
+			if json.Unmarshal(sc.Bytes(), &m) == nil {
+				c.lines <- m
+			}
+		}
+	}()
+	return c
+}
+
+// wait returns once the client has exited: its error, with its stderr.
+func (c *connectClient) wait() error {
+	for range c.lines { // the rest of its output
+	}
+	if err := c.cmd.Wait(); err != nil {
+		return fmt.Errorf("%w\n%s", err, c.stderr.String())
+	}
+	return nil
 }
 
 func createEngineWorkGroup(t testing.TB, c *athena.Client, name, engine string) {

@@ -198,6 +198,10 @@ func (s *Service) terminate(ls *liveSession, reason string) {
 		return
 	}
 	ls.terminating, ls.endReason = true, reason
+	if ls.connectIdle != nil { // no IDLE to write after a Spark Connect call any more
+		ls.connectIdle.Stop()
+		ls.connectIdle = nil
+	}
 	s.updateSession(context.Background(), ls.id, func(sess *Session) {
 		sess.State, sess.StateChangeReason, sess.IdleSince = wire.SessionStateTerminating, reason, time.Time{}
 	})
