@@ -153,7 +153,7 @@ func connectPart(ctx context.Context, o options, res *results) error {
 			return err
 		}
 	}
-	const rounds, perRound = 6, 10
+	const rounds, perRound = 10, 10
 	return quietly(ctx, "Spark Connect round trips", func() (float64, error) {
 		cr.Glaux, cr.Bare = nil, nil
 		m := startMeter()
@@ -167,11 +167,14 @@ func connectPart(ctx context.Context, o options, res *results) error {
 				if err != nil {
 					return 0, err
 				}
+				name := "bare"
 				if cl == viaGlaux {
+					name = "glaux"
 					cr.Glaux = append(cr.Glaux, ds...)
 				} else {
 					cr.Bare = append(cr.Bare, ds...)
 				}
+				logf("Spark Connect round %d, %s: median %s of %d", r+1, name, fmtDur(median(ds)), len(ds))
 			}
 		}
 		cr.Other = m.other()
