@@ -64,6 +64,14 @@ if [ ! -f "$marker" ]; then
       echo "pyenv: pip install failed" >&2
       exit 1
     fi
+    # Byte-compile what pip left as source (pyspark installs from an sdist, without .pyc
+    # files): otherwise the first import of each module writes into the shared environment,
+    # slower, and racing sessions that must leave it as it was (TestPipPerSession).
+    if ! "$venv/bin/python" -m compileall -q -j0 "$venv/lib" >&2; then
+      rm -rf "$venv"
+      echo "pyenv: compileall failed" >&2
+      exit 1
+    fi
     # glaux serve's default --python is the newest environment whose marker says it is the
     # session runtime alone (cmd/glaux/config.go).
     printf '%s\n' "${names[@]}" >"$marker"

@@ -8,6 +8,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -187,6 +188,45 @@ func childServe(args string) int {
 	return 0
 }
 
+// warmUpWatch watches the runners under scratch for a warm runner's Spark Connect warm-up
+// client (connect.py), a child process of the runner.
+type warmUpWatch struct {
+	scratch string
+	seen    atomic.Bool // one has run
+}
+
+func (w *warmUpWatch) running() bool {
+	for _, p := range runnerProcesses(w.scratch) {
+		if strings.Contains(p, "GLAUX_WARMUP_URL") {
+			w.seen.Store(true)
+			return true
+		}
+	}
+	return false
+}
+
+// watch polls until ctx ends, so that a warm-up that comes and goes is seen.
+func (w *warmUpWatch) watch(ctx context.Context) {
+	for ctx.Err() == nil {
+		w.running()
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// wait returns once a warm-up client runs, or at once (false) if one has run and ended.
+func (w *warmUpWatch) wait(t *testing.T, timeout time.Duration) bool {
+	t.Helper()
+	for start := time.Now(); !w.running(); time.Sleep(20 * time.Millisecond) {
+		if w.seen.Load() {
+			return false
+		}
+		if time.Since(start) > timeout {
+			t.Fatalf("no warm-up client ran within %s: %v", timeout, runnerProcesses(w.scratch))
+		}
+	}
+	return true
+}
+
 // TestFailureCrash: glaux killed with SIGKILL mid-session. Its runners notice and exit on
 // their own (no runner outlives glaux), and the next glaux on the data dir fails the session
 // and its unfinished calculations, keeping the finished one and its objects.
@@ -224,6 +264,10 @@ func TestFailureCrash(t *testing.T) {
 		}
 		addr, _ = os.ReadFile(addrFile)
 	}
+	warmUp := &warmUpWatch{scratch: filepath.Join(dir, "scratch")}
+	watching, stopWatching := context.WithCancel(context.Background())
+	defer stopWatching()
+	go warmUp.watch(watching)
 	c := newClient("http://"+string(addr), "test", "test")
 	createSparkWorkGroup(t, c, "crash")
 	session := startIdleSession(t, c, "crash", nil)
@@ -231,6 +275,14 @@ func TestFailureCrash(t *testing.T) {
 	running := startCalc(t, c, session, longSparkJob)
 	queued := startCalc(t, c, session, "print('never')")
 	waitCalcState(t, c, *running.CalculationExecutionId, types.CalculationExecutionStateRunning, 30*time.Second)
+	// Kill while the pool's next runner warms its Spark Connect server up from a client
+	// process of its own, a child that must not outlive glaux either (when that window has
+	// already passed, python/tests/test_children.py still covers it).
+	if warmUp.wait(t, 2*time.Minute) {
+		t.Log("killing glaux while a warm runner's warm-up client runs")
+	} else {
+		t.Log("the warm runner's warm-up had ended before the kill")
+	}
 
 	if err := child.Process.Kill(); err != nil {
 		t.Fatal(err)

@@ -110,13 +110,15 @@ func TestPipPerSession(t *testing.T) {
 	if !strings.Contains(stdout, "Successfully installed glauxpipdemo-1.0") || !strings.Contains(stdout, "42 [42, 43, 44]") {
 		t.Errorf("stdout of %%pip install and the UDF:\n%s", stdout)
 	}
-	if after := venvSnapshot(t, python); len(after) != len(before) {
-		t.Errorf("the shared environment changed: %d files before, %d after", len(before), len(after))
-	} else {
-		for p, v := range before {
-			if after[p] != v {
-				t.Errorf("the shared environment changed: %s", p)
-			}
+	after := venvSnapshot(t, python)
+	for p, v := range before {
+		if after[p] != v {
+			t.Errorf("the shared environment changed: %s", p)
+		}
+	}
+	for p := range after {
+		if _, ok := before[p]; !ok {
+			t.Errorf("the shared environment changed: %s is new", p)
 		}
 	}
 

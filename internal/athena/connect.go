@@ -160,11 +160,7 @@ func (s *Service) ConnectRequest(ctx context.Context, token, pinned string) (Con
 	}
 	ls.connectActive++
 	// A call within the grace after the last one: the record still says BUSY.
-	pendingIdle := ls.connectIdle != nil
-	if pendingIdle {
-		ls.connectIdle.Stop()
-		ls.connectIdle = nil
-	}
+	pendingIdle := ls.stopConnectIdle()
 	if ls.connectActive == 1 && !pendingIdle && !ls.degraded {
 		s.updateSession(ctx, ls.id, func(sess *Session) {
 			if sess.State == wire.SessionStateIdle {
@@ -203,4 +199,15 @@ func (s *Service) ConnectRequest(ctx context.Context, token, pinned string) (Con
 			ls.connectIdle = t
 		},
 	}, nil
+}
+
+// stopConnectIdle cancels the pending IDLE after the last Spark Connect call, if there is one
+// (reporting whether there was); ls.mu is held.
+func (ls *liveSession) stopConnectIdle() bool {
+	if ls.connectIdle == nil {
+		return false
+	}
+	ls.connectIdle.Stop()
+	ls.connectIdle = nil
+	return true
 }

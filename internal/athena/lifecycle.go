@@ -198,10 +198,7 @@ func (s *Service) terminate(ls *liveSession, reason string) {
 		return
 	}
 	ls.terminating, ls.endReason = true, reason
-	if ls.connectIdle != nil { // no IDLE to write after a Spark Connect call any more
-		ls.connectIdle.Stop()
-		ls.connectIdle = nil
-	}
+	ls.stopConnectIdle() // no IDLE to write after a Spark Connect call any more
 	s.updateSession(context.Background(), ls.id, func(sess *Session) {
 		sess.State, sess.StateChangeReason, sess.IdleSince = wire.SessionStateTerminating, reason, time.Time{}
 	})

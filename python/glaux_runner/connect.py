@@ -7,8 +7,9 @@ runner's secret as a bearer token (glaux's proxy adds it; clients never see it).
 import logging
 import os
 import subprocess
-import sys
 import threading
+
+from . import children
 
 CONNECT_ENGINE = "Apache Spark version 3.5"
 TOKEN_ENV = "GLAUX_CONNECT_TOKEN"
@@ -64,8 +65,7 @@ class Server:
             "s.range(10).count(); s.sql('SELECT 1').collect(); s.stop()"
         )
         try:
-            subprocess.run([sys.executable, "-c", code], env=env, timeout=120, check=True,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            children.run(code, env=env, timeout=120, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         except Exception as e:  # the server works without it; the first request is slower
             log.warning("warming up the Spark Connect server failed: %s", getattr(e, "stderr", b"")[-2000:] or e)
 

@@ -9,9 +9,10 @@ import os
 import re
 import shlex
 import shutil
-import subprocess
 import sys
 import zipfile
+
+from . import children
 
 # Under the runner's working directory, its scratch dir: gone with the session.
 OVERLAY_DIR = "pip-overlay"
@@ -130,7 +131,7 @@ class Overlay:
         env = dict(os.environ, PIP_DISABLE_PIP_VERSION_CHECK="1", PIP_NO_INPUT="1")
         env["PIP_CACHE_DIR"] = os.path.join(os.path.dirname(self.path), "pip-cache")  # not shared with other sessions
         env["PYTHONPATH"] = _join(self.path, env.get("PYTHONPATH", ""))
-        proc = subprocess.run([sys.executable, "-m", "pip", *args], env=env, capture_output=True, text=True)
+        proc = children.run(children.PIP, args, env=env, capture_output=True, text=True)
         sys.stdout.write(proc.stdout)
         sys.stderr.write(proc.stderr)
         if proc.returncode != 0:
